@@ -1,0 +1,56 @@
+// The snapshot subsystem: image layers unpacked once each into their own
+// directory, shared by every image that has them, and writable layers on top,
+// presented as overlay mounts. The interface lives here; the overlay
+// implementation in ./overlay/.
+import type { Readable } from 'node:stream';
+import type { Digest } from '../common/digest.js';
+
+export interface Mount {
+  type: string; // "overlay" or "bind"
+  source: string;
+  options: string[];
+}
+
+export interface LayerApplyResult {
+  /** sha256 of the uncompressed layer tar */
+  diffId: Digest;
+  /** the committed snapshot's key: chainID(parent, diffId) */
+  chainId: Digest;
+  /** bytes of the uncompressed tar */
+  size: number;
+}
+
+export interface SnapshotInfo {
+  key: string;
+  parent?: string;
+  kind: 'committed' | 'active';
+  created: Date;
+}
+
+export interface Snapshotter {
+  /**
+   * Unpack a layer tar (gzip, zstd or plain, detected from its first bytes) on
+   * top of the committed snapshot `parent` (a chain ID, or null for a base
+   * layer), and commit it under its chain ID. The tar is untrusted: nothing is
+   * written outside the new snapshot, and a malformed archive is an
+   * InvalidArgument error that leaves no snapshot behind. When
+   * `expectedDiffId` is given and the content differs, nothing is committed.
+   * If the chain ID is already committed the stream is still consumed (to
+   * verify it) and the existing snapshot is kept.
+   */
+  applyLayer(parent: Digest | null, layer: Readable, opts?: { expectedDiffId?: Digest }): Promise<LayerApplyResult>;
+  /** Whether a committed snapshot with this key exists. */
+  exists(key: string): Promise<boolean>;
+  /** A new active (writable) snapshot on top of committed `parent`; returns how to mount it. */
+  prepare(key: string, parent: Digest | null): Promise<Mount[]>;
+  /** The mounts of an existing snapshot (read-only lowerdirs for a committed one). */
+  mounts(key: string): Promise<Mount[]>;
+  /** Remove a snapshot; a committed one with children is a Conflict. */
+  remove(key: string): Promise<void>;
+  list(): Promise<SnapshotInfo[]>;
+  /** Bytes used on disk by this snapshot's own directory. */
+  usage(key: string): Promise<number>;
+}
+
+/** chainID as the OCI image spec defines it. */
+export { chainId, chainIds } from "./chain.js";
