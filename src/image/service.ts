@@ -1,0 +1,300 @@
+// ImageService: the image operations the daemon offers (list, inspect, tag,
+// delete, import, save, load), over the content store, the metadata store and
+// the snapshotter. Anything that writes content runs under a shared lease of
+// the GC lock; delete and garbage collection take it exclusively, so a blob
+// that is being loaded can never be collected before its image is recorded.
+import type { Readable } from 'node:stream';
+import type { Digest } from '../common/digest.js';
+import { conflict, invalidArgument, notFound } from '../common/errors.js';
+import { RWLock } from '../common/lock.js';
+import type { Logger } from '../common/log.js';
+import {
+  familiarName,
+  formatReference,
+  fullName,
+  parseReference,
+  withDefaultTag,
+  validateTag,
+  type Reference,
+} from '../common/reference.js';
+import type { Descriptor, ImageConfig, Manifest } from '../oci/image.js';
+import { chainIds, type Snapshotter } from '../snapshot/index.js';
+import type { ContentStore } from './content.js';
+import { parseImageConfig, parseIndex, parseManifest } from './manifest.js';
+import type { ImageMetadataStore, ImageRecord } from './store.js';
+
+export interface Image {
+  record: ImageRecord;
+  config: ImageConfig;
+  configRaw: Buffer;
+  manifest: Manifest;
+  /** familiar "name:tag" strings, oldest first */
+  repoTags: string[];
+  /** familiar "name@sha256:..." strings */
+  repoDigests: string[];
+  /** committed snapshot keys of each layer, base first */
+  chainIds: Digest[];
+}
+
+export interface DeleteResponseItem {
+  Untagged?: string;
+  Deleted?: string;
+}
+
+export interface ImageServiceDeps {
+  content: ContentStore;
+  meta: ImageMetadataStore;
+  snapshotter: Snapshotter;
+  log: Logger;
+  /** Set by the daemon once containers exist: which container (if any) uses an image. */
+  imageUser?: (id: Digest) => { id: string; running: boolean } | undefined;
+}
+
+const ID_PREFIX = /^(?:sha256:)?([a-f0-9]{1,64})$/;
+
+export class ImageService {
+  readonly gcLock = new RWLock();
+  constructor(readonly deps: ImageServiceDeps) {}
+
+  get content(): ContentStore {
+    return this.deps.content;
+  }
+  get meta(): ImageMetadataStore {
+    return this.deps.meta;
+  }
+  get snapshotter(): Snapshotter {
+    return this.deps.snapshotter;
+  }
+
+  /** Find an image by name[:tag], name@digest, full ID or unique ID prefix. */
+  resolve(refOrId: string): { id: Digest; ref?: Reference } {
+    let ref: Reference | undefined;
+    const full = /^sha256:[a-f0-9]{64}$/.exec(refOrId);
+    if (full) {
+      if (this.meta.get(refOrId as Digest)) return { id: refOrId as Digest };
+      throw notFound(`No such image: ${refOrId}`);
+    }
+    try {
+      ref = withDefaultTag(parseReference(refOrId));
+    } catch {
+      ref = undefined;
+    }
+    if (ref) {
+      const id = this.meta.resolveName(this.nameKey(ref));
+      if (id) return { id, ref };
+      if (ref.digest) {
+        // name@digest also matches an image whose manifest has that digest
+        for (const rec of this.meta.list()) {
+          if (rec.target.digest === ref.digest && this.meta.names(rec.id).some((n) => n.name.startsWith(fullName(ref!) + ':'))) return { id: rec.id, ref };
+        }
+      }
+    }
+    const m = ID_PREFIX.exec(refOrId);
+    if (m) {
+      const found = this.meta.findByIdPrefix(m[1]!);
+      if (found.length === 1) return { id: found[0]!.id };
+      if (found.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${refOrId}`);
+    }
+    throw notFound(`No such image: ${ref ? formatReference(ref, true) : refOrId}`);
+  }
+
+  nameKey(ref: Reference): string {
+    return ref.digest ? `${fullName(ref)}@${ref.digest}` : `${fullName(ref)}:${ref.tag ?? 'latest'}`;
+  }
+
+  async get(refOrId: string): Promise<Image> {
+    return this.load(this.resolve(refOrId).id);
+  }
+
+  async load(id: Digest): Promise<Image> {
+    const record = this.meta.get(id);
+    if (!record) throw notFound(`No such image: ${id}`);
+    const configRaw = await this.content.readBlob(id);
+    const config = parseImageConfig(configRaw, `image ${id} config`);
+    let manifest: Manifest;
+    if (record.target.mediaType.includes('index') || record.target.mediaType.includes('manifest.list')) {
+      const idx = parseIndex(await this.content.readBlob(record.target.digest));
+      const m = await this.findManifestForConfig(idx.manifests, id);
+      if (!m) throw notFound(`image ${id}: no manifest in its index references the config`);
+      manifest = m;
+    } else {
+      manifest = parseManifest(await this.content.readBlob(record.target.digest), `image ${id} manifest`);
+    }
+    const repoTags: string[] = [];
+    const repoDigests: string[] = [];
+    for (const n of this.meta.names(id)) {
+      const r = parseReference(n.name);
+      (n.kind === 'tag' ? repoTags : repoDigests).push(formatReference(r, true));
+    }
+    return { record, config, configRaw, manifest, repoTags, repoDigests, chainIds: chainIds(config.rootfs.diff_ids) };
+  }
+
+  private async findManifestForConfig(descs: Descriptor[], id: Digest): Promise<Manifest | undefined> {
+    for (const d of descs) {
+      if (!(await this.content.exists(d.digest))) continue;
+      const m = parseManifest(await this.content.readBlob(d.digest));
+      if (m.config.digest === id) return m;
+    }
+    return undefined;
+  }
+
+  async list(): Promise<Image[]> {
+    const out: Image[] = [];
+    for (const rec of this.meta.list()) {
+      try {
+        out.push(await this.load(rec.id));
+      } catch (err) {
+        this.deps.log.warn('image list: skipping unreadable image', { id: rec.id, err: String(err) });
+      }
+    }
+    return out;
+  }
+
+  /** `docker tag SOURCE TARGET` */
+  tag(source: string, repo: string, tag?: string): string {
+    const { id } = this.resolve(source);
+    if (tag !== undefined && tag !== '') validateTag(tag);
+    const target = withDefaultTag(parseReference(tag ? `${repo}:${tag}` : repo));
+    if (target.digest) throw invalidArgument('refusing to create a tag with a digest reference');
+    this.meta.setName(this.nameKey(target), 'tag', id);
+    return formatReference(target, true);
+  }
+
+  /** `docker rmi`: untag and, when nothing refers to the image any more, delete it and its unshared layers. */
+  async remove(refOrId: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<DeleteResponseItem[]> {
+    return this.gcLock.exclusive(async () => {
+      const { id, ref } = this.resolve(refOrId);
+      const out: DeleteResponseItem[] = [];
+      const user = this.deps.imageUser?.(id);
+      const names = this.meta.names(id);
+      const byId = ref === undefined || !this.meta.resolveName(this.nameKey(ref));
+      if (!byId) {
+        // by name: untag; the image goes only when that was its last name
+        const key = this.nameKey(ref!);
+        if (user && names.length === 1 && !opts.force) {
+          throw conflict(`conflict: unable to remove repository reference "${formatReference(ref!, true)}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${id.slice(7, 19)}`);
+        }
+        this.meta.removeName(key);
+        out.push({ Untagged: formatReference(parseReference(key), true) });
+        if (this.meta.names(id).length > 0 || user) return out;
+      } else {
+        if (user && (user.running || !opts.force)) {
+          const how = user.running ? 'cannot be forced' : 'must be forced';
+          throw conflict(`conflict: unable to delete ${id.slice(7, 19)} (${how}) - image is being used by ${user.running ? 'running' : 'stopped'} container ${user.id.slice(0, 12)}`);
+        }
+        const repos = new Set(names.map((n) => fullName(parseReference(n.name))));
+        if (repos.size > 1 && !opts.force) {
+          throw conflict(`conflict: unable to delete ${id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
+        }
+        for (const n of names) {
+          this.meta.removeName(n.name);
+          out.push({ Untagged: formatReference(parseReference(n.name), true) });
+        }
+      }
+      const image = await this.load(id).catch(() => undefined);
+      this.meta.delete(id);
+      out.push({ Deleted: id });
+      if (image) for (const c of await this.releaseLayers(image.chainIds)) out.push({ Deleted: c });
+      await this.collectGarbage();
+      return out;
+    });
+  }
+
+  /** Remove committed layer snapshots, newest first, that no remaining image uses. */
+  private async releaseLayers(chain: Digest[]): Promise<Digest[]> {
+    const inUse = new Set<string>();
+    for (const rec of this.meta.list()) {
+      const cfg = parseImageConfig(await this.content.readBlob(rec.id));
+      for (const c of chainIds(cfg.rootfs.diff_ids)) inUse.add(c);
+    }
+    const removed: Digest[] = [];
+    for (const c of [...chain].reverse()) {
+      if (inUse.has(c)) break;
+      try {
+        await this.snapshotter.remove(c);
+        this.meta.deleteLayer(c);
+        removed.push(c);
+      } catch (err) {
+        this.deps.log.warn('could not remove layer snapshot', { chainId: c, err: String(err) });
+        break;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Delete every blob no image reaches (manifests, indexes, configs, layers).
+   * Callers hold the GC lock exclusively. Returns the digests removed.
+   */
+  async collectGarbage(): Promise<Digest[]> {
+    const live = new Set<string>();
+    const mark = async (d: Descriptor): Promise<void> => {
+      if (live.has(d.digest)) return;
+      live.add(d.digest);
+      if (!(await this.content.exists(d.digest))) return;
+      if (d.mediaType.includes('index') || d.mediaType.includes('manifest.list')) {
+        for (const m of parseIndex(await this.content.readBlob(d.digest)).manifests) await mark(m);
+      } else if (d.mediaType.includes('manifest')) {
+        const m = parseManifest(await this.content.readBlob(d.digest));
+        live.add(m.config.digest);
+        for (const l of m.layers) live.add(l.digest);
+      }
+    };
+    for (const rec of this.meta.list()) {
+      live.add(rec.id);
+      await mark(rec.target);
+    }
+    const removed: Digest[] = [];
+    for await (const info of this.content.list()) {
+      if (live.has(info.digest)) continue;
+      await this.content.delete(info.digest).catch(() => {});
+      removed.push(info.digest);
+    }
+    return removed;
+  }
+
+  async gc(): Promise<Digest[]> {
+    return this.gcLock.exclusive(() => this.collectGarbage());
+  }
+
+  /** Record an image whose blobs are in the content store and whose layers are unpacked. */
+  async commitImage(target: Descriptor, config: ImageConfig, names: Reference[]): Promise<{ id: Digest; untagged: string[] }> {
+    const id = target.mediaType.includes('index') || target.mediaType.includes('manifest.list') ? undefined : parseManifest(await this.content.readBlob(target.digest)).config.digest;
+    if (!id) throw invalidArgument('commitImage: target must be a manifest');
+    let size = 0;
+    for (const c of chainIds(config.rootfs.diff_ids)) size += this.meta.getLayer(c)?.size ?? 0;
+    const untagged: string[] = [];
+    this.meta.transaction(() => {
+      this.meta.put({ id, target, addedAt: new Date(), size });
+      for (const n of names) {
+        const prev = this.meta.setName(this.nameKey(n), n.digest ? 'digest' : 'tag', id);
+        if (prev) untagged.push(prev);
+      }
+    });
+    return { id, untagged };
+  }
+
+  /**
+   * Unpack each layer of an image that is not unpacked yet, base first,
+   * verifying every layer's diff ID against the config.
+   */
+  async unpack(config: ImageConfig, layers: Descriptor[], open: (d: Descriptor) => Promise<Readable> = (d) => this.content.reader(d.digest)): Promise<void> {
+    const ids = config.rootfs.diff_ids;
+    if (ids.length !== layers.length) {
+      throw invalidArgument(`image has ${layers.length} layers but its config lists ${ids.length} diff IDs`);
+    }
+    const chain = chainIds(ids);
+    for (let i = 0; i < layers.length; i++) {
+      if (await this.snapshotter.exists(chain[i]!)) {
+        if (!this.meta.getLayer(chain[i]!)) this.meta.putLayer({ chainId: chain[i]!, diffId: ids[i]!, size: await this.snapshotter.usage(chain[i]!) });
+        continue;
+      }
+      const res = await this.snapshotter.applyLayer(i === 0 ? null : chain[i - 1]!, await open(layers[i]!), { expectedDiffId: ids[i]! });
+      this.meta.putLayer({ chainId: res.chainId, diffId: res.diffId, size: await this.snapshotter.usage(res.chainId) });
+    }
+  }
+
+  familiar(ref: Reference): string {
+    return familiarName(ref);
+  }
+}
