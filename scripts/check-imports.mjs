@@ -4,7 +4,8 @@
 // - subsystems import common and oci, and each other only through index.ts;
 // - daemon is the only place that knows every subsystem;
 // - api sees daemon's service interfaces (daemon/index.ts), common and oci;
-// - client sees common, oci and api's types; cli sees client, api types and common.
+// - client sees common, oci and api's types; cli sees client, api types and common;
+// - cmd/ holds the process entry points (berthd) and may reach daemon and api.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -17,6 +18,8 @@ const allowed = {
   api: ['common', 'oci', 'daemon'],
   client: ['common', 'oci', 'api'],
   cli: ['common', 'client', 'api'],
+  // entry points (berthd): wire the daemon to its API servers
+  cmd: ['common', 'oci', 'daemon', 'api', 'client', 'cli'],
 };
 for (const s of SUBSYSTEMS) allowed[s] = ['common', 'oci', ...SUBSYSTEMS.filter((x) => x !== s)];
 // Folders whose public surface is more than index.ts.

@@ -1,0 +1,77 @@
+// berth: the command line. Each command is a thin file in ./commands that turns
+// flags into one Engine API call and prints docker's output for it.
+import { Command, CommanderError } from 'commander';
+import { ApiError, ConnectError } from '../client/index.js';
+import { CliContext } from './context.js';
+import { CLI_VERSION, register as version } from './commands/version.js';
+import { register as info } from './commands/info.js';
+import { register as images } from './commands/images.js';
+import { register as tag } from './commands/tag.js';
+import { register as rmi } from './commands/rmi.js';
+import { register as history } from './commands/history.js';
+import { register as importCmd } from './commands/import.js';
+import { register as save } from './commands/save.js';
+import { register as load } from './commands/load.js';
+import { register as inspect } from './commands/inspect.js';
+
+function hostFromArgv(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-H' || a === '--host') return argv[i + 1];
+    if (a.startsWith('--host=')) return a.slice(7);
+    if (a.startsWith('-H') && a.length > 2) return a.slice(2);
+    if (!a.startsWith('-')) break;
+  }
+  return undefined;
+}
+
+function normaliseHost(h: string | undefined): string | undefined {
+  if (h === undefined) return undefined;
+  if (h.startsWith('/')) return `unix://${h}`;
+  return h;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  const ctx = new CliContext(normaliseHost(hostFromArgv(argv.slice(2))));
+  const program = new Command('berth')
+    .description('A Docker-compatible container engine')
+    .version(`berth version ${CLI_VERSION}`, '-v, --version', 'Print version information and quit')
+    .option('-H, --host <addr>', 'Daemon socket to connect to (unix:///path or tcp://host:port; default $DOCKER_HOST, else unix:///run/berth/berth.sock)')
+    .showHelpAfterError()
+    .exitOverride();
+  version(program, ctx);
+  info(program, ctx);
+  images(program, ctx);
+  tag(program, ctx);
+  rmi(program, ctx);
+  history(program, ctx);
+  importCmd(program, ctx);
+  save(program, ctx);
+  load(program, ctx);
+  inspect(program, ctx);
+
+  const image = program.command('image').description('Manage images');
+  images(image, ctx, 'ls').alias('list');
+  inspect(image, ctx, 'inspect', 'Display detailed information on one or more images');
+  rmi(image, ctx, 'rm').alias('remove');
+  tag(image, ctx);
+  history(image, ctx);
+  importCmd(image, ctx);
+  save(image, ctx);
+  load(image, ctx);
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 1;
+      return;
+    }
+    if (err instanceof ApiError) process.stderr.write(`Error response from daemon: ${err.message}\n`);
+    else if (err instanceof ConnectError) process.stderr.write(`${err.message}\n`);
+    else process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+void main();

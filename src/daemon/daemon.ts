@@ -1,0 +1,74 @@
+// The one wiring file: berthd's services are built here, in dependency order,
+// from the configuration. Nothing else reaches for a global.
+import { mkdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { Logger } from '../common/log.js';
+import { writeFileAtomic } from '../common/atomic.js';
+import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
+import { OverlaySnapshotter } from '../snapshot/index.js';
+import type { DaemonConfig } from './config.js';
+import { daemonPaths, type DaemonPaths } from './paths.js';
+import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
+
+export class Daemon {
+  private constructor(
+    readonly config: DaemonConfig,
+    readonly paths: DaemonPaths,
+    readonly log: Logger,
+    readonly db: Database.Database,
+    readonly images: ImageService,
+    readonly id: string,
+  ) {}
+
+  static async create(config: DaemonConfig, log: Logger): Promise<Daemon> {
+    const paths = daemonPaths(config.dataRoot, config.execRoot, config.pidfile);
+    for (const d of [paths.dataRoot, paths.execRoot, paths.snapshots, paths.containers, paths.volumes]) mkdirSync(d, { recursive: true, mode: 0o711 });
+    const db = new Database(paths.db);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    try {
+      const content = await new LocalContentStore(paths.content).init();
+      // Ingests untouched for a day are crash leftovers; resumable pulls are younger.
+      const cleaned = await content.cleanIngests(24 * 3600 * 1000);
+      if (cleaned) log.info('removed abandoned ingests', { count: cleaned });
+      const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, db });
+      const meta = new ImageMetadataStore(db);
+      const images = new ImageService({ content, meta, snapshotter, log });
+      return new Daemon(config, paths, log, db, images, await engineId(paths.dataRoot));
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  async info(): Promise<SystemInfo> {
+    return systemInfo(this);
+  }
+
+  version(): VersionInfo {
+    return versionInfo();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+async function engineId(dataRoot: string): Promise<string> {
+  const file = `${dataRoot}/engine-id`;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const id = randomUUID();
+    await writeFileAtomic(file, id + '\n');
+    return id;
+  }
+}
+
+export function hostname(): string {
+  return os.hostname();
+}
