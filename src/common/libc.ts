@@ -34,6 +34,8 @@ interface Libc {
   mount: Fn;
   umount2: Fn;
   strerror: Fn;
+  syncfs: Fn;
+  getpagesize: Fn;
 }
 
 let libc: Libc | undefined;
@@ -55,6 +57,8 @@ function load(): Libc {
     mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)') as Fn,
     umount2: lib.func('int umount2(const char *target, int flags)') as Fn,
     strerror: lib.func('const char *strerror(int errnum)') as Fn,
+    syncfs: lib.func('int syncfs(int fd)') as Fn,
+    getpagesize: lib.func('int getpagesize(void)') as Fn,
   };
   return libc;
 }
@@ -134,4 +138,18 @@ export const UMOUNT_NOFOLLOW = 8;
 export function umount2(target: string, flags = 0): void {
   const l = load();
   if ((l.umount2(target, flags) as number) !== 0) fail(l, 'umount2', target);
+}
+
+/** syncfs(2): flush the whole filesystem that holds `fd`. */
+export function syncfs(fd: number): void {
+  const l = load();
+  if ((l.syncfs(fd) as number) !== 0) fail(l, 'syncfs');
+}
+
+let cachedPageSize: number | undefined;
+
+/** The kernel page size, which bounds a mount(2) option string. */
+export function pageSize(): number {
+  cachedPageSize ??= load().getpagesize() as number;
+  return cachedPageSize;
 }
