@@ -74,12 +74,9 @@ export class LayerUnpacker {
     return classifyWhiteout(this.normalize(header.name)).kind !== 'none';
   }
 
+  /** Throws UnsafePathError, which entryError turns into InvalidArgument. */
   private normalize(name: string): string {
-    try {
-      return normalizeEntryPath(name);
-    } catch (err) {
-      throw err instanceof UnsafePathError ? invalidArgument(err.message) : err;
-    }
+    return normalizeEntryPath(name);
   }
 
   /** The normalised path of an ordinary (non-whiteout) entry, refusing the root for non-directories. */
@@ -90,13 +87,7 @@ export class LayerUnpacker {
   }
 
   private applyNonFile(header: TarHeader): void {
-    const rel0 = this.normalize(header.name);
-    let wo;
-    try {
-      wo = classifyWhiteout(rel0);
-    } catch (err) {
-      throw err instanceof UnsafePathError ? invalidArgument(err.message) : err;
-    }
+    const wo = classifyWhiteout(this.normalize(header.name));
     switch (wo.kind) {
       case 'meta':
         return;
@@ -175,8 +166,7 @@ export class LayerUnpacker {
     try {
       target = normalizeEntryPath(header.linkname);
     } catch (err) {
-      if (err instanceof UnsafePathError) throw invalidArgument(`hardlink target "${header.linkname}": ${err.message}`);
-      throw err;
+      throw err instanceof UnsafePathError ? invalidArgument(`hardlink target "${header.linkname}": ${err.message}`) : err;
     }
     if (target === '') throw invalidArgument('hardlink to the layer root');
     if (target === rel) throw invalidArgument('hardlink to itself');
@@ -279,6 +269,7 @@ export class LayerUnpacker {
 
   private entryError(name: string, err: unknown): BerthError {
     if (err instanceof BerthError) return new BerthError(err.kind, `layer: entry "${name}": ${err.message}`, { cause: err });
+    if (err instanceof UnsafePathError) return invalidArgument(`layer: entry "${name}": ${err.message}`, err);
     const code = errnoCode(err);
     // The layer asked for something the filesystem refuses (e.g. a name too long).
     if (code === 'ENAMETOOLONG' || code === 'EINVAL' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'ELOOP') {
