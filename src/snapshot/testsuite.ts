@@ -118,6 +118,17 @@ export function snapshotterConformance(name: string, factory: () => Promise<Snap
       assert.deepEqual(await s.list(), []);
     });
 
+    it('fails cleanly when the layer stream itself fails', async () => {
+      const broken = new Readable({
+        read() {
+          this.push(base.subarray(0, 4096));
+          this.destroy(new Error('connection reset'));
+        },
+      });
+      await assert.rejects(s.applyLayer(null, broken), /connection reset/);
+      assert.deepEqual(await s.list(), []);
+    });
+
     it('prepares active snapshots, with and without a parent', async () => {
       const a = await s.applyLayer(null, stream(base));
       const m = await s.prepare('ctr-1', a.chainId);
