@@ -54,3 +54,6 @@ export interface Snapshotter {
 
 /** chainID as the OCI image spec defines it. */
 export { chainId, chainIds } from "./chain.js";
+
+/** The overlayfs implementation, and helpers to mount/unmount what `mounts()` returns. */
+export { OverlaySnapshotter, type OverlaySnapshotterOptions, mountAll, unmount } from './overlay/index.js';
