@@ -52,7 +52,7 @@ export async function main(argv = process.argv): Promise<void> {
 
   const image = program.command('image').description('Manage images');
   images(image, ctx, 'ls').alias('list');
-  inspect(image, ctx, 'inspect', 'Display detailed information on one or more images');
+  inspect(image, ctx, 'image');
   rmi(image, ctx, 'rm').alias('remove');
   tag(image, ctx);
   history(image, ctx);

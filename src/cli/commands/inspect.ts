@@ -4,9 +4,10 @@ import type { CliContext } from '../context.js';
 import { renderTemplate } from '../format.js';
 import { ApiError } from '../../client/index.js';
 
-export function register(parent: Command, ctx: CliContext, name = 'inspect', description = 'Return low-level information on Docker objects'): Command {
+export function register(parent: Command, ctx: CliContext, kind: 'object' | 'image' = 'object'): Command {
+  const description = kind === 'image' ? 'Display detailed information on one or more images' : 'Return low-level information on berth objects';
   return parent
-    .command(name)
+    .command('inspect')
     .description(description)
     .argument('<name...>', 'IMAGE')
     .option('-f, --format <string>', 'Format output using a Go template')
@@ -21,7 +22,7 @@ export function register(parent: Command, ctx: CliContext, name = 'inspect', des
           found.push(await c.json('GET', `/images/${encodeURIComponent(n)}/json`));
         } catch (err) {
           if (!(err instanceof ApiError) || err.status !== 404) throw err;
-          errors.push(`Error: No such ${name === 'inspect' ? 'object' : 'image'}: ${n}`);
+          errors.push(`Error: No such ${kind}: ${n}`);
         }
       }
       if (o.format) for (const f of found) ctx.print(renderTemplate(o.format, f));

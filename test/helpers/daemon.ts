@@ -1,0 +1,114 @@
+// Starts a berthd of its own (temporary data root, exec root and socket) for a
+// test, runs the berth CLI or the docker CLI against it, and cleans everything
+// up by the daemon's PID, even when the test failed.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as http from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const BERTH = path.join(REPO, 'bin/berth');
+export const BERTHD = path.join(REPO, 'bin/berthd');
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+export function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+export function ping(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath: socket, path: '/_ping' }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
+export class TestDaemon {
+  readonly root: string;
+  readonly socket: string;
+  readonly host: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly pidfile: string;
+  proc: ChildProcess | undefined;
+  log = '';
+
+  constructor(readonly extraArgs: string[] = []) {
+    this.root = mkdtempSync(path.join(tmpdir(), 'berth-test-'));
+    this.dataRoot = path.join(this.root, 'data');
+    this.execRoot = path.join(this.root, 'run');
+    this.socket = path.join(this.execRoot, 'berth.sock');
+    this.pidfile = path.join(this.execRoot, 'berthd.pid');
+    this.host = `unix://${this.socket}`;
+  }
+
+  args(): string[] {
+    return ['--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--config-file', '/dev/null/none', ...this.extraArgs];
+  }
+
+  async start(): Promise<this> {
+    // --config-file must exist when given; use an empty one
+    const cfg = path.join(this.root, 'daemon.json');
+    spawnSync('sh', ['-c', `echo '{}' > ${cfg}`]);
+    const args = this.args().map((a) => (a === '/dev/null/none' ? cfg : a));
+    this.proc = spawn(process.execPath, [BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
+    this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (await ping(this.socket)) return this;
+      if (this.proc.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await this.stop();
+    throw new Error(`berthd did not start:\n${this.log}`);
+  }
+
+  /** Run the berth CLI against this daemon. */
+  berth(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): RunResult {
+    const r = spawnSync(process.execPath, [BERTH, '-H', this.host, ...args], { input: opts.input, encoding: 'buffer', env: { ...process.env, ...opts.env }, maxBuffer: 1 << 30 });
+    return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), code: r.status ?? 128 };
+  }
+
+  /** Run the official docker CLI against this daemon. */
+  docker(args: string[], opts: { input?: string | Buffer } = {}): RunResult {
+    const r = spawnSync('docker', args, { input: opts.input, encoding: 'buffer', env: { ...process.env, DOCKER_HOST: this.host }, maxBuffer: 1 << 30 });
+    return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), code: r.status ?? 128 };
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return p?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    p.kill(signal);
+    const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
+    const code = await exited;
+    clearTimeout(t);
+    return code;
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stop();
+    // Layers are never mounted by the image tests, but be sure nothing under the root is.
+    const mounts = existsSync('/proc/self/mounts') ? readFileSync('/proc/self/mounts', 'utf8') : '';
+    for (const line of mounts.split('\n')) {
+      const target = line.split(' ')[1];
+      if (target && target.startsWith(this.root)) spawnSync('umount', ['-l', target]);
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

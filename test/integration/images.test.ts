@@ -1,0 +1,107 @@
+// The foundation issue's user story, as typed: import → images → tag →
+// inspect → history → save → rmi → load, against a berthd of the test's own.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readdirSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { TestDaemon, isRoot } from '../helpers/daemon.js';
+import { makeTar, rootfsEntries, legacyDockerSave, ociLayout, sha256hex } from '../helpers/tars.js';
+
+const skip = isRoot() ? false : 'needs root (overlay snapshots, chown)';
+let d: TestDaemon;
+
+before(async () => {
+  if (skip) return;
+  d = await new TestDaemon().start();
+});
+after(async () => {
+  await d?.cleanup();
+});
+
+function ok(r: { code: number; stderr: string; stdout: string }, what: string): string {
+  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+test('import, images, tag, inspect, history, save, rmi, load round trip', { skip }, async () => {
+  const rootfs = await makeTar(rootfsEntries('one'));
+  const file = path.join(d.root, 'rootfs.tar');
+  writeFileSync(file, rootfs);
+  const id = ok(d.berth(['import', file, 'busybox:latest', '--change', 'CMD ["sh"]', '--change', 'ENV A=1']), 'import').trim();
+  assert.match(id, /^sha256:[a-f0-9]{64}$/);
+
+  const images = ok(d.berth(['images']), 'images');
+  const lines = images.trimEnd().split('\n');
+  assert.match(lines[0]!, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
+  assert.match(lines[1]!, new RegExp(`^busybox\\s+latest\\s+${id.slice(7, 19)}\\s+(Less than a second|\\d+ seconds?) ago\\s+\\d`));
+
+  ok(d.berth(['tag', 'busybox:latest', 'mybox:1']), 'tag');
+  const inspect = JSON.parse(ok(d.berth(['image', 'inspect', 'mybox:1']), 'inspect')) as Record<string, unknown>[];
+  assert.equal(inspect.length, 1);
+  const img = inspect[0]!;
+  assert.equal(img['Id'], id);
+  assert.deepEqual(img['RepoTags'], ['busybox:latest', 'mybox:1']);
+  assert.deepEqual((img['Config'] as { Cmd: string[] }).Cmd, ['sh']);
+  assert.deepEqual((img['Config'] as { Env: string[] }).Env, ['A=1']);
+  assert.deepEqual((img['RootFS'] as { Layers: string[] }).Layers, [`sha256:${sha256hex(rootfs)}`]);
+  assert.equal(img['Os'], 'linux');
+  assert.equal(img['Comment'], 'Imported from -');
+
+  const hist = ok(d.berth(['history', 'busybox']), 'history').trimEnd().split('\n');
+  assert.match(hist[0]!, /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+  assert.match(hist[1]!, new RegExp(`^${id.slice(7, 19)}\\s+.* ago\\s+\\S+\\s+Imported from -$`));
+
+  const saved = path.join(d.root, 'bb.tar');
+  ok(d.berth(['save', '-o', saved, 'busybox']), 'save');
+  assert.ok(existsSync(saved));
+  const rmi = ok(d.berth(['rmi', 'mybox:1']), 'rmi tag');
+  assert.equal(rmi, 'Untagged: mybox:1\n');
+  const rmi2 = ok(d.berth(['rmi', 'busybox']), 'rmi last tag');
+  assert.match(rmi2, new RegExp(`^Untagged: busybox:latest\nDeleted: ${id}\n`));
+  assert.equal(ok(d.berth(['images', '-q']), 'images -q'), '');
+
+  assert.equal(ok(d.berth(['load', '-i', saved]), 'load'), 'Loaded image: busybox:latest\n');
+  const again = JSON.parse(ok(d.berth(['image', 'inspect', 'busybox']), 'inspect')) as { Id: string; Config: { Cmd: string[] } }[];
+  assert.equal(again[0]!.Id, id, 'the image ID survives save and load');
+  assert.deepEqual(again[0]!.Config.Cmd, ['sh']);
+  assert.equal(d.berth(['image', 'inspect', '--format', '{{.Id}}', 'busybox']).stdout.trim(), id);
+  ok(d.berth(['rmi', 'busybox']), 'cleanup');
+});
+
+test('loads docker ≤24 save archives and plain OCI layouts', { skip }, async () => {
+  const l1 = await makeTar(rootfsEntries('base'));
+  const l2 = await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/.wh.marker', data: '' }, { name: 'app', data: 'hello' }]);
+  const legacy = await legacyDockerSave([l1, l2], ['legacy:2']);
+  const out = ok(d.berth(['load'], { input: legacy.tar }), 'load legacy from stdin');
+  assert.equal(out, 'Loaded image: legacy:2\n');
+  assert.equal(d.berth(['image', 'inspect', '-f', '{{.Id}}', 'legacy:2']).stdout.trim(), legacy.configDigest);
+
+  const oci = await ociLayout([l1], 'docker.io/library/ocimg:7');
+  assert.equal(ok(d.berth(['load'], { input: oci.tar }), 'load oci'), 'Loaded image: ocimg:7\n');
+  assert.equal(d.berth(['image', 'inspect', '-f', '{{.Id}}', 'ocimg:7']).stdout.trim(), oci.configDigest);
+  // the shared base layer was unpacked once: both images use the same snapshot
+  ok(d.berth(['rmi', 'legacy:2', 'ocimg:7']), 'rmi both');
+});
+
+test('rmi follows docker: untag, conflicts, force, unknown names', { skip }, async () => {
+  const file = path.join(d.root, 'r.tar');
+  writeFileSync(file, await makeTar(rootfsEntries('rmi')));
+  const id = ok(d.berth(['import', file, 'one:1']), 'import').trim();
+  ok(d.berth(['tag', 'one:1', 'two:2']), 'tag');
+  const short = id.slice(7, 19);
+  const c = d.berth(['rmi', short]);
+  assert.equal(c.code, 1);
+  assert.equal(c.stderr, `Error response from daemon: conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories\n`);
+  const f = ok(d.berth(['rmi', '-f', short]), 'rmi -f');
+  assert.equal(f, `Untagged: one:1\nUntagged: two:2\nDeleted: ${id}\nDeleted: sha256:${sha256hex(await makeTar(rootfsEntries('rmi')))}\n`);
+  const nf = d.berth(['rmi', 'nope']);
+  assert.equal(nf.code, 1);
+  assert.equal(nf.stderr, 'Error response from daemon: No such image: nope:latest\n');
+  const ins = d.berth(['image', 'inspect', 'nope']);
+  assert.equal(ins.code, 1);
+  assert.equal(ins.stdout, '[]\n');
+  assert.equal(ins.stderr, 'Error: No such image: nope\n');
+  // the blobs and the layer snapshot are gone with the image
+  const blobs = readdirSync(path.join(d.dataRoot, 'content/blobs/sha256'));
+  assert.equal(blobs.length, 0, `leftover blobs: ${blobs.join(', ')}`);
+});
