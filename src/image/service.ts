@@ -250,7 +250,31 @@ export class ImageService {
       await this.content.delete(info.digest).catch(() => {});
       removed.push(info.digest);
     }
+    await this.pruneSnapshots();
     return removed;
+  }
+
+  /** Remove committed layer snapshots no image uses (left by a failed load), leaves first. */
+  private async pruneSnapshots(): Promise<void> {
+    const used = new Set<string>();
+    for (const rec of this.meta.list()) {
+      const cfg = parseImageConfig(await this.content.readBlob(rec.id));
+      for (const c of chainIds(cfg.rootfs.diff_ids)) used.add(c);
+    }
+    let snaps = (await this.snapshotter.list()).filter((s) => s.kind === 'committed' && !used.has(s.key));
+    // Each pass removes the snapshots that are nobody's parent; repeat until none is left.
+    for (let pass = 0; pass < 256 && snaps.length > 0; pass++) {
+      const all = await this.snapshotter.list();
+      const parents = new Set(all.map((s) => s.parent).filter((p): p is string => p !== undefined));
+      const leaves = snaps.filter((s) => !parents.has(s.key));
+      if (leaves.length === 0) break;
+      for (const s of leaves) {
+        await this.snapshotter.remove(s.key).catch((err: unknown) => this.deps.log.warn('could not prune snapshot', { key: s.key, err: String(err) }));
+        this.meta.deleteLayer(s.key as Digest);
+      }
+      const gone = new Set(leaves.map((s) => s.key));
+      snaps = snaps.filter((s) => !gone.has(s.key));
+    }
   }
 
   async gc(): Promise<Digest[]> {

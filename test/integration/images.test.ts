@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { TestDaemon, isRoot } from '../helpers/daemon.js';
 import { makeTar, rootfsEntries, legacyDockerSave, ociLayout, sha256hex } from '../helpers/tars.js';
 
@@ -105,3 +106,33 @@ test('rmi follows docker: untag, conflicts, force, unknown names', { skip }, asy
   const blobs = readdirSync(path.join(d.dataRoot, 'content/blobs/sha256'));
   assert.equal(blobs.length, 0, `leftover blobs: ${blobs.join(', ')}`);
 });
+
+test('loads a tar made by the real docker engine, and the real engine loads berth\'s save', { skip: skip || (!realDocker() && 'no real dockerd answers on /var/run/docker.sock') }, async () => {
+  const name = `berth-oracle-${process.pid}:1`;
+  const f = path.join(d.root, 'oracle.tar');
+  writeFileSync(f, await makeTar(rootfsEntries('oracle')));
+  const run = (args: string[]) => spawnSync('docker', ['-H', 'unix:///var/run/docker.sock', ...args], { encoding: 'utf8' });
+  try {
+    assert.equal(run(['import', '--change', 'CMD ["sh"]', f, name]).status, 0);
+    const dockerId = run(['image', 'inspect', '-f', '{{.Id}}', name]).stdout.trim();
+    const saved = path.join(d.root, 'docker-saved.tar');
+    assert.equal(run(['save', '-o', saved, name]).status, 0);
+    assert.equal(ok(d.berth(['load', '-i', saved]), 'load docker save'), `Loaded image: ${name}\n`);
+    assert.equal(d.berth(['image', 'inspect', '-f', '{{.Id}}', name]).stdout.trim(), dockerId);
+    // and back: berth's save into the real engine
+    assert.equal(run(['rmi', name]).status, 0);
+    const ours = path.join(d.root, 'berth-saved.tar');
+    ok(d.berth(['save', '-o', ours, name]), 'save');
+    const load = run(['load', '-i', ours]);
+    assert.equal(load.status, 0, load.stderr);
+    assert.equal(run(['image', 'inspect', '-f', '{{.Id}}', name]).stdout.trim(), dockerId);
+  } finally {
+    run(['rmi', '-f', name]);
+    d.berth(['rmi', '-f', name]);
+  }
+});
+
+function realDocker(): boolean {
+  const r = spawnSync('docker', ['-H', 'unix:///var/run/docker.sock', 'version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: 10_000 });
+  return r.status === 0 && r.stdout.trim() !== '' && !r.stdout.includes('0.1.0');
+}

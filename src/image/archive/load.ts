@@ -170,6 +170,17 @@ async function ociManifests(svc: ImageService, c: ArchiveContents): Promise<{ de
 }
 
 export async function loadArchive(svc: ImageService, input: Readable, onLoaded?: (img: LoadedImage) => void): Promise<LoadedImage[]> {
+  try {
+    return await loadUnderLease(svc, input, onLoaded);
+  } catch (err) {
+    // A failed load must leave the store as it was: drop the blobs and layers
+    // it brought in that no image references.
+    await svc.gc().catch(() => {});
+    throw err;
+  }
+}
+
+async function loadUnderLease(svc: ImageService, input: Readable, onLoaded?: (img: LoadedImage) => void): Promise<LoadedImage[]> {
   return svc.gcLock.shared(async () => {
     const c = await readArchive(svc, input);
     const oci = await ociManifests(svc, c);
