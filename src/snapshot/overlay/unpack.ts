@@ -61,11 +61,9 @@ export class LayerUnpacker {
     }
   }
 
-  /** Set directory times, deepest first; call once after the last entry. */
+  /** Set directory times; call once after the last entry. */
   finish(): void {
-    const dirs = [...this.dirTimes.keys()].sort((a, b) => b.length - a.length);
-    for (const rel of dirs) {
-      const t = this.dirTimes.get(rel)!;
+    for (const [rel, t] of this.dirTimes) {
       if (this.knownDirs.has(rel)) fs.lutimesSync(joinUnder(this.root, rel), t.atime, t.mtime);
     }
   }
