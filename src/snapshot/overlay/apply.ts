@@ -37,8 +37,9 @@ export async function unpackLayer(layer: Readable, dir: string): Promise<UnpackR
   let lastEntry: string | undefined;
   let lastEntryDone = false;
   const compression = await runStages(layer, digest, async () => {
-    // Entries are handled through the 'entry' event rather than the async
-    // iterator: the iterator loses the error when the input ends early.
+    // The 'entry' event with its explicit next() keeps one entry in flight and
+    // lets every way of failing (a refused entry, a broken archive, an
+    // upstream stage) end in the same place.
     await new Promise<void>((resolve, reject) => {
       let failed = false;
       const fail = (err: unknown) => {

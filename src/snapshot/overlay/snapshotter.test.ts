@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { snapshotterConformance } from '../testsuite.js';
 import { makeTar } from '../testtar.js';
 import { OverlaySnapshotter } from './snapshotter.js';
-import { relativeOptions } from './mount.js';
+import { mountAll, relativeOptions } from './mount.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root (lchown, mknod, trusted.* xattrs)';
@@ -90,6 +90,16 @@ describe('OverlaySnapshotter', { skip }, () => {
         db.close();
       }
     });
+  });
+});
+
+describe('mountAll', { skip }, () => {
+  it('refuses a layer chain too long even for relative paths, before mounting anything', () => {
+    const lowers = Array.from({ length: 1000 }, (_, i) => `/s/${100000 + i}/fs`).join(':');
+    assert.throws(
+      () => mountAll([{ type: 'overlay', source: 'overlay', options: [`lowerdir=${lowers}`] }], '/nonexistent'),
+      /overlay on \/nonexistent: 1000 lower layers need \d+ bytes of mount options even as relative paths, more than the 4095 a page allows/,
+    );
   });
 });
 

@@ -61,11 +61,9 @@ export class LayerUnpacker {
     }
   }
 
-  /** Set directory times, deepest first; call once after the last entry. */
+  /** Set directory times; call once after the last entry. */
   finish(): void {
-    const dirs = [...this.dirTimes.keys()].sort((a, b) => b.length - a.length);
-    for (const rel of dirs) {
-      const t = this.dirTimes.get(rel)!;
+    for (const [rel, t] of this.dirTimes) {
       if (this.knownDirs.has(rel)) fs.lutimesSync(joinUnder(this.root, rel), t.atime, t.mtime);
     }
   }
@@ -98,8 +96,7 @@ export class LayerUnpacker {
       case 'whiteout': {
         this.ensureDir(wo.dir);
         const rel = wo.dir === '' ? wo.name : `${wo.dir}/${wo.name}`;
-        this.removeExisting(rel);
-        mknod(joinUnder(this.root, rel), S_IFCHR, 0, 0);
+        this.createFresh(rel, (abs) => mknod(abs, S_IFCHR, 0, 0));
         return;
       }
       case 'none':
@@ -113,10 +110,10 @@ export class LayerUnpacker {
         return;
       case 'symlink': {
         if (!header.linkname) throw invalidArgument('symlink without a target');
-        this.prepareSlot(rel);
         // Stored verbatim: the target is resolved inside the container's root
         // at run time, never by the unpacker.
-        fs.symlinkSync(header.linkname, joinUnder(this.root, rel));
+        const linkname = header.linkname;
+        this.createFresh(rel, (abs) => fs.symlinkSync(linkname, abs));
         this.applyMeta(rel, header, null);
         return;
       }
@@ -131,14 +128,13 @@ export class LayerUnpacker {
         if (!isWhiteout && !deviceAllowedAt(rel)) {
           throw invalidArgument(`${header.type.replace('-', ' ')} ${major}:${minor} outside dev/ is not allowed`);
         }
-        this.prepareSlot(rel);
-        mknod(joinUnder(this.root, rel), (header.type === 'block-device' ? S_IFBLK : S_IFCHR) | mode, major, minor);
+        const type = header.type === 'block-device' ? S_IFBLK : S_IFCHR;
+        this.createFresh(rel, (abs) => mknod(abs, type | mode, major, minor));
         this.applyMeta(rel, header, mode);
         return;
       }
       case 'fifo':
-        this.prepareSlot(rel);
-        mknod(joinUnder(this.root, rel), S_IFIFO | mode);
+        this.createFresh(rel, (abs) => mknod(abs, S_IFIFO | mode));
         this.applyMeta(rel, header, mode);
         return;
       default:
@@ -174,16 +170,16 @@ export class LayerUnpacker {
     const st = lstatOrNull(joinUnder(this.root, target));
     if (!st) throw invalidArgument(`hardlink target "${header.linkname}" does not exist in this layer`);
     if (st.isDirectory()) throw invalidArgument(`hardlink target "${header.linkname}" is a directory`);
-    this.prepareSlot(rel);
     // link(2) does not follow a symlink at the target: the new name shares the
     // symlink's own inode, which is harmless.
-    fs.linkSync(joinUnder(this.root, target), joinUnder(this.root, rel));
+    this.createFresh(rel, (abs) => fs.linkSync(joinUnder(this.root, target), abs));
   }
 
   private async writeFile(rel: string, header: TarHeader, body: AsyncIterable<Uint8Array>): Promise<void> {
-    this.prepareSlot(rel);
-    const abs = joinUnder(this.root, rel);
-    const fd = fs.openSync(abs, O_CREATE_NEW, 0o600);
+    let fd = -1;
+    this.createFresh(rel, (abs) => {
+      fd = fs.openSync(abs, O_CREATE_NEW, 0o600);
+    });
     try {
       for await (const chunk of body) {
         let off = 0;
@@ -195,10 +191,22 @@ export class LayerUnpacker {
     this.applyMeta(rel, header, (header.mode ?? 0o644) & 0o7777);
   }
 
-  /** Make `rel`'s parent a checked directory and clear whatever is at `rel`. */
-  private prepareSlot(rel: string): void {
+  /**
+   * Create `rel` with `create`, a call that fails with EEXIST rather than
+   * follow anything already there; if something is there, remove it (a later
+   * entry replaces an earlier one) and create again. Trying first saves an
+   * lstat per entry in the common case of a new name.
+   */
+  private createFresh(rel: string, create: (abs: string) => void): void {
     this.ensureDir(parentOf(rel));
-    this.removeExisting(rel);
+    const abs = joinUnder(this.root, rel);
+    try {
+      create(abs);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+      this.removeExisting(rel);
+      create(abs);
+    }
   }
 
   /** Ensure every component of `rel` is a real directory, creating missing ones (0755). */

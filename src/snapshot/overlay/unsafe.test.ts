@@ -89,6 +89,34 @@ describe('hostile layers', { skip }, () => {
     );
   });
 
+  it('refuses whiteouts and opaque markers through a symlink', async () => {
+    await refused(
+      await tarOf([
+        { name: 'evil', type: 'symlink', linkname: sentinel },
+        { name: 'evil/.wh.target', body: '' },
+      ]),
+      /^layer: entry "evil\/.wh.target": parent "evil" is a symlink; refusing to write through it$/,
+    );
+    await refused(
+      await tarOf([
+        { name: 'evil', type: 'symlink', linkname: sentinel },
+        { name: 'evil/.wh..wh..opq', body: '' },
+      ]),
+      /entry "evil\/.wh..wh..opq": parent "evil" is a symlink/,
+    );
+  });
+
+  it('applies the same rules to names and link targets that come from PAX records', async () => {
+    await refused(
+      await tarOf([{ name: 'innocent', body: 'x', rawPax: { path: '../../sentinel/paxed' } }]),
+      /entry "..\/..\/sentinel\/paxed": path escapes the layer root/,
+    );
+    await refused(
+      await tarOf([{ name: 'hl', type: 'link', linkname: 'ok', rawPax: { linkpath: '../sentinel/target' } }]),
+      /entry "hl": hardlink target "..\/sentinel\/target": path escapes the layer root/,
+    );
+  });
+
   it('refuses a symlink that replaces a directory and is then written through', async () => {
     await refused(
       await tarOf([
