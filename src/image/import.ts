@@ -94,7 +94,7 @@ export async function importImage(svc: ImageService, body: Readable, opts: Impor
       if (!isKind(err, 'AlreadyExists') || !writer.committedDigest) throw err;
       blob = { digest: writer.committedDigest, size: (await svc.content.info(writer.committedDigest)).size };
     }
-    svc.meta.putLayer({ chainId: layer.chainId, diffId: layer.diffId, size: await svc.snapshotter.usage(layer.chainId) });
+    if (!svc.meta.getLayer(layer.chainId)) svc.meta.putLayer({ chainId: layer.chainId, diffId: layer.diffId, size: layer.contentSize ?? (await svc.snapshotter.usage(layer.chainId)) });
 
     const created = new Date().toISOString();
     const platform = opts.platform ?? { os: 'linux', architecture: ociArch() };

@@ -3,7 +3,6 @@
 // the snapshotter. Anything that writes content runs under a shared lease of
 // the GC lock; delete and garbage collection take it exclusively, so a blob
 // that is being loaded can never be collected before its image is recorded.
-import type { Readable } from 'node:stream';
 import type { Digest } from '../common/digest.js';
 import { conflict, invalidArgument, notFound } from '../common/errors.js';
 import { RWLock } from '../common/lock.js';
@@ -18,7 +17,7 @@ import {
   type Reference,
 } from '../common/reference.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/image.js';
-import { chainIds, type Snapshotter } from '../snapshot/index.js';
+import { chainIds, type LayerApplyResult, type Snapshotter } from '../snapshot/index.js';
 import type { ContentStore } from './content.js';
 import { parseImageConfig, parseIndex, parseManifest } from './manifest.js';
 import type { ImageMetadataStore, ImageRecord } from './store.js';
@@ -302,19 +301,32 @@ export class ImageService {
    * Unpack each layer of an image that is not unpacked yet, base first,
    * verifying every layer's diff ID against the config.
    */
-  async unpack(config: ImageConfig, layers: Descriptor[], open: (d: Descriptor) => Promise<Readable> = (d) => this.content.reader(d.digest)): Promise<void> {
+  async unpack(
+    config: ImageConfig,
+    layers: Descriptor[],
+    ahead?: (blob: Digest, parent: Digest | null) => Promise<LayerApplyResult | undefined>,
+  ): Promise<void> {
     const ids = config.rootfs.diff_ids;
     if (ids.length !== layers.length) {
       throw invalidArgument(`image has ${layers.length} layers but its config lists ${ids.length} diff IDs`);
     }
     const chain = chainIds(ids);
     for (let i = 0; i < layers.length; i++) {
-      if (await this.snapshotter.exists(chain[i]!)) {
+      const parent = i === 0 ? null : chain[i - 1]!;
+      // A layer unpacked ahead (during a load) is claimed even when the chain
+      // exists already, so that its speculation is settled either way.
+      let res = ahead ? await ahead(layers[i]!.digest, parent) : undefined;
+      if (res && res.diffId !== ids[i]) {
+        throw invalidArgument(`layer ${layers[i]!.digest}: content digest ${res.diffId} does not match the expected diffID ${ids[i]}`);
+      }
+      if (!res && (await this.snapshotter.exists(chain[i]!))) {
         if (!this.meta.getLayer(chain[i]!)) this.meta.putLayer({ chainId: chain[i]!, diffId: ids[i]!, size: await this.snapshotter.usage(chain[i]!) });
         continue;
       }
-      const res = await this.snapshotter.applyLayer(i === 0 ? null : chain[i - 1]!, await open(layers[i]!), { expectedDiffId: ids[i]! });
-      this.meta.putLayer({ chainId: res.chainId, diffId: res.diffId, size: await this.snapshotter.usage(res.chainId) });
+      res ??= await this.snapshotter.applyLayer(parent, await this.content.reader(layers[i]!.digest), { expectedDiffId: ids[i]! });
+      if (!this.meta.getLayer(res.chainId)) {
+        this.meta.putLayer({ chainId: res.chainId, diffId: res.diffId, size: res.contentSize ?? (await this.snapshotter.usage(res.chainId)) });
+      }
     }
   }
 

@@ -18,6 +18,8 @@ export interface LayerApplyResult {
   chainId: Digest;
   /** bytes of the uncompressed tar */
   size: number;
+  /** bytes of file content and symlink targets in the layer (docker's layer size); absent when the layer was already unpacked */
+  contentSize?: number;
 }
 
 export interface SnapshotInfo {
@@ -37,8 +39,14 @@ export interface Snapshotter {
    * `expectedDiffId` is given and the content differs, nothing is committed.
    * If the chain ID is already committed the stream is still consumed (to
    * verify it) and the existing snapshot is kept.
+   *
+   * `parent` may be a promise: a layer's files do not depend on its parent,
+   * only its key does, so a loader can unpack layers in parallel, before it
+   * knows their order, and settle each parent when it does. The promise is
+   * awaited after unpacking, just before the commit; if it rejects, nothing is
+   * committed.
    */
-  applyLayer(parent: Digest | null, layer: Readable, opts?: { expectedDiffId?: Digest }): Promise<LayerApplyResult>;
+  applyLayer(parent: Digest | null | PromiseLike<Digest | null>, layer: Readable, opts?: { expectedDiffId?: Digest }): Promise<LayerApplyResult>;
   /** Whether a committed snapshot with this key exists. */
   exists(key: string): Promise<boolean>;
   /** A new active (writable) snapshot on top of committed `parent`; returns how to mount it. */

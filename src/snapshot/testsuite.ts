@@ -51,6 +51,34 @@ export function snapshotterConformance(name: string, factory: () => Promise<Snap
       await fx.cleanup();
     });
 
+    it('reports the content size: file bytes plus symlink targets', async () => {
+      const t = await makeTar([
+        { name: 'a', body: 'hello' },
+        { name: 'l', type: 'symlink', linkname: 'a' },
+      ]);
+      const r = await s.applyLayer(null, stream(t));
+      assert.equal(r.contentSize, 5 + 1);
+      assert.equal((await s.applyLayer(null, stream(base))).contentSize, 'berth\n'.length + 256 * 1024);
+    });
+
+    it('takes a parent settled later, and commits nothing when it is rejected', async () => {
+      const b = await s.applyLayer(null, stream(base));
+      let settle!: (p: string | null) => void;
+      const later = new Promise<string | null>((r) => (settle = r));
+      const pending = s.applyLayer(later as Promise<never>, stream(second));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await s.exists(chainId(b.chainId, sha256(second))), false, 'not committed before its parent is known');
+      settle(b.chainId);
+      const r = await pending;
+      assert.equal(r.chainId, chainId(b.chainId, sha256(second)));
+      assert.equal(await s.exists(r.chainId), true);
+      const other = await makeTar([{ name: 'x', body: 'x' }]);
+      await assert.rejects(s.applyLayer(Promise.reject(new Error('no image wants this layer')), stream(other)), /no image wants this layer/);
+      const keys = (await s.list()).map((x) => x.key);
+      assert.equal(keys.includes(sha256(other)), false);
+      assert.equal(keys.length, 2);
+    });
+
     it('applies a base layer under its chain ID, which is its diffID', async () => {
       const r = await s.applyLayer(null, stream(base));
       assert.equal(r.diffId, sha256(base));

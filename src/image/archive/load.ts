@@ -16,6 +16,7 @@ import { MediaType, isIndexType, isManifestType } from '../../oci/mediatypes.js'
 import { Annotations, type Descriptor, type ImageConfig, type Manifest } from '../../oci/image.js';
 import { documentKind, ociArch, parseImageConfig, parseIndex, parseManifest } from '../manifest.js';
 import type { ImageService } from '../service.js';
+import { LayerSpeculator, looksLikeLayer } from './speculate.js';
 
 const SMALL_FILE_MAX = 8 << 20;
 
@@ -63,7 +64,23 @@ function clean(name: string): string {
   return path.posix.normalize(name.replace(/^\.?\/+/, '')).replace(/\/$/, '');
 }
 
-async function readArchive(svc: ImageService, input: Readable): Promise<ArchiveContents> {
+/** Pass a stream through, keeping its first `n` bytes. */
+function tapHead(src: Readable, n: number): { stream: Readable; head: () => Buffer } {
+  const parts: Buffer[] = [];
+  let have = 0;
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  src.on('data', (c: Buffer) => {
+    if (have < n) {
+      parts.push(c.subarray(0, n - have));
+      have += Math.min(c.length, n - have);
+    }
+  });
+  src.on('error', (e) => out.destroy(e));
+  src.pipe(out);
+  return { stream: out, head: () => Buffer.concat(parts) };
+}
+
+async function readArchive(svc: ImageService, input: Readable, onBlob: (d: Digest, head: Buffer) => void): Promise<ArchiveContents> {
   const c: ArchiveContents = { files: new Map(), small: new Map(), links: new Map() };
   const extract = tar.extract();
   const src = await sniffGzip(input);
@@ -87,15 +104,19 @@ async function readArchive(svc: ImageService, input: Readable): Promise<ArchiveC
       if (blob) {
         const expected = `${blob[1]}:${blob[2]}`;
         if (!isDigest(expected)) throw invalidArgument(`invalid archive: "${name}" is not a valid blob name`);
-        const r = await svc.content.ingest(entry, { expected, expectedSize: h.size }).catch((e: unknown) => {
+        const tap = tapHead(entry, 512);
+        const r = await svc.content.ingest(tap.stream, { expected, expectedSize: h.size }).catch((e: unknown) => {
           throw wrap(e, `invalid archive: ${name}`);
         });
         c.files.set(name, r.digest);
+        onBlob(r.digest, tap.head());
       } else if ((name.endsWith('.json') || ['oci-layout', 'repositories', 'json'].includes(path.posix.basename(name))) && (h.size ?? 0) <= SMALL_FILE_MAX) {
         c.small.set(name, await readStream(entry, SMALL_FILE_MAX));
       } else if (name.endsWith('.tar') || name.endsWith('.tar.gz')) {
-        const r = await svc.content.ingest(entry, { expectedSize: h.size });
+        const tap = tapHead(entry, 512);
+        const r = await svc.content.ingest(tap.stream, { expectedSize: h.size });
         c.files.set(name, r.digest);
+        onBlob(r.digest, tap.head());
       } else {
         entry.resume();
       }
@@ -182,7 +203,20 @@ export async function loadArchive(svc: ImageService, input: Readable, onLoaded?:
 
 async function loadUnderLease(svc: ImageService, input: Readable, onLoaded?: (img: LoadedImage) => void): Promise<LoadedImage[]> {
   return svc.gcLock.shared(async () => {
-    const c = await readArchive(svc, input);
+    const spec = new LayerSpeculator(svc);
+    try {
+      return await loadWith(svc, spec, input, onLoaded);
+    } finally {
+      await spec.finish();
+    }
+  });
+}
+
+async function loadWith(svc: ImageService, spec: LayerSpeculator, input: Readable, onLoaded?: (img: LoadedImage) => void): Promise<LoadedImage[]> {
+  {
+    const c = await readArchive(svc, input, (d, head) => {
+      if (looksLikeLayer(head)) spec.start(d);
+    });
     const oci = await ociManifests(svc, c);
     const plans: { target: Descriptor; manifest: Manifest; config: ImageConfig; names: Reference[] }[] = [];
     const mj = c.small.get('manifest.json');
@@ -232,7 +266,7 @@ async function loadUnderLease(svc: ImageService, input: Readable, onLoaded?: (im
       for (const l of p.manifest.layers) {
         if (!(await svc.content.exists(l.digest))) throw invalidArgument(`invalid archive: layer ${l.digest} is missing`);
       }
-      await svc.unpack(p.config, p.manifest.layers).catch((e: unknown) => {
+      await svc.unpack(p.config, p.manifest.layers, (d, parent) => spec.claim(d, parent)).catch((e: unknown) => {
         throw wrap(e, 'invalid archive');
       });
       const names = p.names.map((n) => (n.tag === undefined && n.digest === undefined ? { ...n, tag: 'latest' } : n));
@@ -247,5 +281,5 @@ async function loadUnderLease(svc: ImageService, input: Readable, onLoaded?: (im
       onLoaded?.(img);
     }
     return loaded;
-  });
+  }
 }

@@ -73,7 +73,7 @@ export class LocalContentStore implements ContentStore {
 
   async reader(digest: Digest, range?: { start: number; end?: number }): Promise<Readable> {
     await this.info(digest);
-    const file = createReadStream(this.blobPath(digest), range ? { start: range.start, end: range.end } : {});
+    const file = createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
     if (range) return file;
     const d = new Digester(algorithmOf(digest));
     const verify = new Transform({
@@ -103,7 +103,7 @@ export class LocalContentStore implements ContentStore {
       const digester = new Digester(opts.expected ? algorithmOf(opts.expected) : 'sha256');
       // Resume: rehash what an earlier writer with this ref left behind.
       if (opts.ref !== undefined) {
-        await pipeline(createReadStream(dataPath), async function* (src) {
+        await pipeline(createReadStream(dataPath, { highWaterMark: 1 << 20 }), async function* (src) {
           for await (const c of src) digester.update(c as Buffer);
         });
       }

@@ -2,12 +2,12 @@
 // (keyed by chain ID, shared by every image that has it); active snapshots
 // are an upperdir/workdir pair on top of a committed chain.
 import * as fs from 'node:fs';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseDigest, type Digest } from '../../common/digest.js';
 import { alreadyExists, conflict, errnoCode, internal, invalidArgument, notFound } from '../../common/errors.js';
-import { syncfs } from '../../common/libc.js';
 import { chainId } from '../chain.js';
 import type { LayerApplyResult, Mount, SnapshotInfo, Snapshotter } from '../index.js';
 import { digestLayer, unpackLayer } from './apply.js';
@@ -32,6 +32,7 @@ export class OverlaySnapshotter implements Snapshotter {
   private readonly paths: SnapshotPaths;
   private readonly meta: SnapshotMetadata;
   private readonly durable: boolean;
+  private readonly flusher = new FilesystemFlusher();
 
   constructor(opts: OverlaySnapshotterOptions) {
     // overlay's option syntax gives ',' ':' and '\' meanings; rather than
@@ -56,13 +57,16 @@ export class OverlaySnapshotter implements Snapshotter {
     }
   }
 
-  async applyLayer(parent: Digest | null, layer: Readable, opts: { expectedDiffId?: Digest } = {}): Promise<LayerApplyResult> {
-    if (parent !== null) this.committed(parseDigest(parent));
+  async applyLayer(parentOrLater: Digest | null | PromiseLike<Digest | null>, layer: Readable, opts: { expectedDiffId?: Digest } = {}): Promise<LayerApplyResult> {
+    const deferred = parentOrLater !== null && typeof parentOrLater === 'object';
+    if (!deferred && parentOrLater !== null) this.committed(parseDigest(parentOrLater as Digest));
     const expected = opts.expectedDiffId === undefined ? undefined : parseDigest(opts.expectedDiffId);
-    if (expected !== undefined) {
+    if (expected !== undefined && !deferred) {
+      const parent = parentOrLater as Digest | null;
       const known = this.meta.get(chainId(parent, expected));
       if (known?.kind === 'committed') return this.verifyKnown(parent, layer, expected);
     }
+    let parentSettled = !deferred;
 
     const tmp = this.paths.extracting(randomBytes(8).toString('hex'));
     fs.mkdirSync(tmp, { mode: 0o700 });
@@ -70,8 +74,11 @@ export class OverlaySnapshotter implements Snapshotter {
       fs.mkdirSync(`${tmp}/fs`, { mode: 0o755 });
       const res = await unpackLayer(layer, `${tmp}/fs`);
       if (expected !== undefined && res.diffId !== expected) throw diffIdMismatch(expected, res.diffId);
+      const parent = await parentOrLater;
+      parentSettled = true;
+      if (parent !== null) parseDigest(parent);
       const cid = chainId(parent, res.diffId);
-      if (this.durable) flushFilesystem(tmp);
+      if (this.durable) await this.flusher.flush(tmp);
       const kept = this.meta.transaction(() => {
         const existing = this.meta.get(cid);
         if (existing) {
@@ -85,9 +92,11 @@ export class OverlaySnapshotter implements Snapshotter {
         return false;
       });
       if (kept) fs.rmSync(tmp, { recursive: true, force: true });
-      return { diffId: res.diffId, chainId: cid, size: res.size };
+      return { diffId: res.diffId, chainId: cid, size: res.size, contentSize: res.stats.contentSize };
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
+      // Never leave a deferred parent's rejection unobserved.
+      if (!parentSettled) Promise.resolve(parentOrLater).catch(() => {});
       throw err;
     }
   }
@@ -197,13 +206,36 @@ function diffIdMismatch(expected: Digest, got: Digest) {
   return invalidArgument(`layer: content digest ${got} does not match the expected diffID ${expected}`);
 }
 
-function flushFilesystem(dir: string): void {
-  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-  try {
-    syncfs(fd);
-  } finally {
-    fs.closeSync(fd);
+/**
+ * Flush the filesystem that holds the snapshots before a layer's row commits,
+ * so that a committed layer never has unwritten files after a crash. syncfs
+ * runs in a child (`sync -f`) so the daemon's event loop is not blocked while
+ * the disk catches up, and flushes are grouped: callers that arrive while one
+ * is running share the next one, which covers every write made before it began.
+ */
+class FilesystemFlusher {
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+
+  flush(dir: string): Promise<void> {
+    if (!this.running) {
+      this.running = syncFilesystem(dir).finally(() => (this.running = undefined));
+      return this.running;
+    }
+    this.next ??= this.running
+      .catch(() => {})
+      .then(() => {
+        this.next = undefined;
+        return this.flush(dir);
+      });
+    return this.next;
   }
+}
+
+function syncFilesystem(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('sync', ['-f', dir], (err, _out, stderr) => (err ? reject(internal(`sync -f ${dir}: ${stderr.trim() || err.message}`)) : resolve()));
+  });
 }
 
 /** Bytes allocated under `dir`, each inode counted once (hardlinks share one). */

@@ -35,6 +35,8 @@ export interface UnpackStats {
   entries: number;
   /** trusted.* xattrs found in the tar and deliberately not applied */
   skippedXattrs: number;
+  /** bytes of file content and symlink targets written (docker's layer "Size") */
+  contentSize: number;
 }
 
 export class LayerUnpacker {
@@ -42,7 +44,7 @@ export class LayerUnpacker {
   private readonly knownDirs = new Set<string>(['']);
   /** Directory times are set last: creating entries inside a directory changes its mtime. */
   private readonly dirTimes = new Map<string, { atime: number; mtime: number }>();
-  readonly stats: UnpackStats = { entries: 0, skippedXattrs: 0 };
+  readonly stats: UnpackStats = { entries: 0, skippedXattrs: 0, contentSize: 0 };
 
   constructor(private readonly root: string) {}
 
@@ -114,6 +116,7 @@ export class LayerUnpacker {
         // at run time, never by the unpacker.
         const linkname = header.linkname;
         this.createFresh(rel, (abs) => fs.symlinkSync(linkname, abs));
+        this.stats.contentSize += Buffer.byteLength(linkname);
         this.applyMeta(rel, header, null);
         return;
       }
@@ -184,6 +187,7 @@ export class LayerUnpacker {
       for await (const chunk of body) {
         let off = 0;
         while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+        this.stats.contentSize += chunk.length;
       }
     } finally {
       fs.closeSync(fd);
