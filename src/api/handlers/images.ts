@@ -22,7 +22,8 @@ export function imageSummary(img: Image, version: number): Record<string, unknow
     Id: img.record.id,
     Labels: img.config.config?.Labels ?? null,
     ParentId: '',
-    RepoDigests: img.repoDigests.length ? img.repoDigests : img.repoTags.length ? [] : ['<none>@<none>'],
+    // API < 1.44 marks an untagged image with "<none>" placeholders; later versions send empty lists.
+    RepoDigests: img.repoDigests.length ? img.repoDigests : img.repoTags.length || version >= V1_44 ? [] : ['<none>@<none>'],
     RepoTags: img.repoTags.length ? img.repoTags : version < V1_44 ? ['<none>:<none>'] : [],
     SharedSize: -1,
     Size: img.record.size,
