@@ -127,10 +127,11 @@ export class ManifestStore {
       if (size !== b.size) throw regErr('MANIFEST_INVALID', `manifest invalid: ${b.digest} has size ${size}, manifest says ${b.size}`);
     }
     for (const c of m.manifests) {
+      // Reference first, then check: see fence.ts for why the order matters.
+      await this.blobs.fence.reference([c.digest]);
       if (!(await exists(this.driver, revisionLinkPath(repo, c.digest)))) {
         throw regErr('MANIFEST_BLOB_UNKNOWN', `manifest unknown to registry: ${c.digest}`, { digest: c.digest });
       }
-      await this.blobs.fence.reference([c.digest]);
     }
   }
 

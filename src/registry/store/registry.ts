@@ -22,6 +22,15 @@ export class Registry {
 
   /** Every repository name, sorted: a directory with a _manifests child is a repository. */
   async repositories(): Promise<string[]> {
+    return this.walkRepositories((children) => children.includes('_manifests'));
+  }
+
+  /** Every directory that holds registry state (manifests, layer links or uploads). */
+  async allRepositoryDirs(): Promise<string[]> {
+    return this.walkRepositories((children) => children.some((c) => c.startsWith('_')));
+  }
+
+  private async walkRepositories(isRepo: (children: string[]) => boolean): Promise<string[]> {
     const out: string[] = [];
     const walk = async (dir: string, prefix: string): Promise<void> => {
       let children: string[];
@@ -31,10 +40,11 @@ export class Registry {
         if (isKind(err, 'NotFound')) return;
         throw err;
       }
-      for (const c of children) {
-        const base = c.slice(c.lastIndexOf('/') + 1);
-        if (base === '_manifests') out.push(prefix);
-        else if (!base.startsWith('_')) await walk(c, prefix ? `${prefix}/${base}` : base);
+      const bases = children.map((c) => c.slice(c.lastIndexOf('/') + 1));
+      if (prefix && isRepo(bases)) out.push(prefix);
+      for (const [i, c] of children.entries()) {
+        const b = bases[i]!;
+        if (!b.startsWith('_')) await walk(c, prefix ? `${prefix}/${b}` : b);
       }
     };
     await walk(REPOS_ROOT, '');
