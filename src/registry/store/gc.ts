@@ -18,7 +18,7 @@
 //     sweep, and upload directories older than the upload TTL (killed or
 //     abandoned uploads) are reclaimed.
 // A dry run computes the same report and deletes nothing.
-import { isDigest, parseDigest, type Digest } from '../../common/digest.js';
+import { encodedOf, isDigest, parseDigest, type Digest } from '../../common/digest.js';
 import { isKind } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { BLOBS_ROOT, layersDir, referrerLinkPath, revisionsDir, tagLinkPath, uploadsDir, uploadStartedAtPath } from '../storage/paths.js';
@@ -137,7 +137,7 @@ async function markRepository(reg: Registry, repo: string, opts: GcOptions, cuto
     }
     for (const [d, info] of revisions) {
       if (keep.has(d)) continue;
-      const linkDir = `${revisionsDir(repo)}/${base(d)}`;
+      const linkDir = `${revisionsDir(repo)}/${encodedOf(d)}`;
       const t = await mtimeOr(reg, `${linkDir}/link`);
       if (t === undefined || t >= cutoff) {
         keep.add(d);
