@@ -1,7 +1,6 @@
 // /v2/<name>/blobs/<digest> (GET, HEAD, DELETE) and the upload endpoints
 // /v2/<name>/blobs/uploads/[<id>] (POST, PATCH, PUT, GET, DELETE).
 // Blob bodies are streamed in both directions; nothing holds a blob in memory.
-import { pipeline } from 'node:stream/promises';
 import { isDigest, type Digest } from '../../common/digest.js';
 import { isKind } from '../../common/errors.js';
 import { regErr } from '../errcode.js';
@@ -80,8 +79,9 @@ export async function getBlob(ctx: Ctx, reg: Registry): Promise<void> {
     res.end();
     return;
   }
-  const stream = range ? await reg.blobs.open(d, range[0], range[1] - range[0] + 1) : await reg.blobs.open(d);
-  await pipeline(stream, res);
+  const [start, end] = range ?? [0, size - 1];
+  await reg.blobs.send(d, res, start, end - start + 1);
+  res.end();
 }
 
 export async function deleteBlob(ctx: Ctx, reg: Registry, opts: ServerOptions): Promise<void> {

@@ -9,7 +9,7 @@
 //   touch → CopyObject onto itself with a new modification time.
 // Paths are absolute, '/'-separated, and validated by checkPath: no empty, '.'
 // or '..' components, so a caller's bug can never escape the driver's root.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { invalidArgument } from '../../common/errors.js';
 
 export interface FileInfo {
@@ -53,6 +53,12 @@ export interface StorageDriver {
   delete(path: string): Promise<void>;
   /** Set a file's modification time to now (GC's grace period reads it). */
   touch(path: string): Promise<void>;
+  /**
+   * Optional fast path: write bytes [offset, offset+length) of a file into
+   * `out`, resolving when the last byte was handed to it. Drivers without it
+   * are read through reader().
+   */
+  copyTo?(path: string, out: Writable, offset: number, length: number): Promise<void>;
 }
 
 const COMPONENT_RE = /^[A-Za-z0-9._+=:@-]+$/;

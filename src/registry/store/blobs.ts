@@ -1,6 +1,7 @@
 // Blobs: content stored once under /blobs, made visible in a repository by a
 // link file. A blob is pullable from a repository only when both exist.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../../common/digest.js';
 import { isKind } from '../../common/errors.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -38,6 +39,19 @@ export class BlobStore {
   async open(d: Digest, offset?: number, length?: number): Promise<Readable> {
     try {
       return await this.driver.reader(blobDataPath(d), offset, length);
+    } catch (err) {
+      if (isKind(err, 'NotFound')) throw regErr('BLOB_UNKNOWN', `blob unknown to registry: ${d}`, { digest: d });
+      throw err;
+    }
+  }
+
+  /** Write bytes [offset, offset+length) of a blob into `out` (streamed), without ending it. */
+  async send(d: Digest, out: Writable, offset: number, length: number): Promise<void> {
+    const path = blobDataPath(d);
+    try {
+      if (this.driver.copyTo) return await this.driver.copyTo(path, out, offset, length);
+      const r = await this.driver.reader(path, offset, length);
+      await pipeline(r, out, { end: false });
     } catch (err) {
       if (isKind(err, 'NotFound')) throw regErr('BLOB_UNKNOWN', `blob unknown to registry: ${d}`, { digest: d });
       throw err;

@@ -7,10 +7,12 @@
 import { promises as fsp, constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { errnoCode, notFound, invalidArgument, wrap } from '../../../common/errors.js';
 import { fsyncDir, writeFileAtomic } from '../../../common/atomic.js';
 import { checkPath, type FileInfo, type FileWriter, type StorageDriver } from '../driver.js';
+
+const COPY_CHUNK = 1024 * 1024;
 
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
@@ -61,6 +63,52 @@ export class FilesystemDriver implements StorageDriver {
       opts.end = offset + length - 1;
     }
     return fh.createReadStream(opts);
+  }
+
+  /**
+   * Double-buffered copy with two reused buffers: read the next piece while
+   * the previous one is being written, never allocating per chunk (a fresh
+   * buffer per chunk, as fs streams do, costs page faults at GB/s).
+   */
+  async copyTo(p: string, out: Writable, offset: number, length: number): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await fsp.open(this.full(p), constants.O_RDONLY);
+    } catch (err) {
+      this.rethrow(err, p);
+    }
+    const bufs = [Buffer.allocUnsafeSlow(COPY_CHUNK), Buffer.allocUnsafeSlow(COPY_CHUNK)];
+    // A destination that closes early (client gone) never calls back: reject
+    // the write in flight from its 'close' event instead.
+    let closed: Error | undefined;
+    let rejectPending: ((e: Error) => void) | undefined;
+    const onClose = () => {
+      closed ??= new Error('destination closed');
+      rejectPending?.(closed);
+    };
+    out.once('close', onClose);
+    try {
+      let pending: Promise<void> | undefined;
+      let pos = offset;
+      let left = length;
+      for (let i = 0; left > 0; i ^= 1) {
+        const buf = bufs[i]!;
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), pos);
+        if (bytesRead === 0) throw invalidArgument(`storage path ${p}: file shorter than expected`);
+        if (pending) await pending;
+        if (closed) throw closed;
+        pending = new Promise<void>((resolve, reject) => {
+          rejectPending = reject;
+          out.write(buf.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve()));
+        });
+        pos += bytesRead;
+        left -= bytesRead;
+      }
+      if (pending) await pending;
+    } finally {
+      out.off('close', onClose);
+      await fh.close();
+    }
   }
 
   async writer(p: string, append: boolean): Promise<FileWriter> {
