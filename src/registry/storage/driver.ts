@@ -24,7 +24,8 @@ export interface FileInfo {
 export interface FileWriter {
   /** Bytes in the file so far, including what was there before an append. */
   readonly size: number;
-  write(chunk: Uint8Array): Promise<void>;
+  /** Append bytes; a list is written in order with one call where the backend can (writev). */
+  write(chunk: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /** Stop writing and keep what was written (the upload can be resumed). */
   close(): Promise<void>;
   /** Make everything written durable (fsync) and close. */

@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { isKind } from '../../common/errors.js';
 import type { StorageDriver } from './driver.js';
 
@@ -90,6 +90,35 @@ export function runDriverSuite(label: string, make: () => Promise<DriverHarness>
       await w2.write(b);
       await w2.commit();
       assert.ok((await d.getContent('/w/up/data')).equals(Buffer.concat([a, b])));
+    });
+
+    it('writes lists of chunks in order', async () => {
+      const parts = Array.from({ length: 50 }, (_, i) => randomBytes(1000 + i * 37));
+      const w = await d.writer('/w/vec/data', false);
+      await w.write(parts.slice(0, 20));
+      await w.write(parts[20]!);
+      await w.write(parts.slice(21));
+      await w.commit();
+      assert.ok((await d.getContent('/w/vec/data')).equals(Buffer.concat(parts)));
+    });
+
+    it('copyTo (when offered) streams a range into a writable', async () => {
+      if (!d.copyTo) return;
+      const data = randomBytes(3 * 1024 * 1024 + 5);
+      await d.putContent('/cp/data', data);
+      const got: Buffer[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _e, cb) {
+          got.push(Buffer.from(chunk));
+          cb();
+        },
+      });
+      await d.copyTo('/cp/data', sink, 7, data.length - 10);
+      assert.ok(Buffer.concat(got).equals(data.subarray(7, data.length - 3)));
+      const dead = new Writable({ write(_c, _e, cb) { setTimeout(() => cb(), 10); } });
+      setTimeout(() => dead.destroy(), 5);
+      await assert.rejects(d.copyTo('/cp/data', dead, 0, data.length));
+      await rejectsKind(d.copyTo('/cp/none', sink, 0, 1), 'NotFound');
     });
 
     it('cancel removes what a writer wrote', async () => {

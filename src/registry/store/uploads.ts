@@ -86,11 +86,13 @@ export class UploadStore {
       const sink = new Writable({
         highWaterMark: 4 * 1024 * 1024,
         writev(chunks, cb) {
-          const buf = chunks.length === 1 ? (chunks[0]!.chunk as Buffer) : Buffer.concat(chunks.map((c) => c.chunk as Buffer));
-          w.write(buf).then(() => {
-            state?.hash.update(buf);
-            if (state) state.size += buf.length;
-            written += buf.length;
+          const bufs = chunks.map((c) => c.chunk as Buffer);
+          w.write(bufs).then(() => {
+            for (const b of bufs) {
+              state?.hash.update(b);
+              if (state) state.size += b.length;
+              written += b.length;
+            }
             cb();
           }, cb);
         },

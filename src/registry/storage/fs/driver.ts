@@ -101,6 +101,8 @@ export class FilesystemDriver implements StorageDriver {
           rejectPending = reject;
           out.write(buf.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve()));
         });
+        // It may fail while the next read is awaited; it is awaited (and thrown) right after.
+        pending.catch(() => {});
         pos += bytesRead;
         left -= bytesRead;
       }
@@ -179,14 +181,28 @@ class FsWriter implements FileWriter {
     public size: number,
   ) {}
 
-  async write(chunk: Uint8Array): Promise<void> {
+  async write(chunk: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (this.closed) throw invalidArgument(`write to a closed writer of ${this.file}`);
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
+    const list = chunk instanceof Uint8Array ? [chunk] : chunk;
+    let total = 0;
+    for (const c of list) total += c.length;
+    let written = list.length > 1 ? (await this.fh.writev(list as Uint8Array[])).bytesWritten : 0;
+    // Finish short writes piece by piece.
+    let skip = written;
+    for (const c of list) {
+      if (skip >= c.length) {
+        skip -= c.length;
+        continue;
+      }
+      let off = skip;
+      skip = 0;
+      while (off < c.length) {
+        const { bytesWritten } = await this.fh.write(c, off, c.length - off);
+        off += bytesWritten;
+        written += bytesWritten;
+      }
     }
-    this.size += chunk.length;
+    this.size += total;
   }
 
   async close(): Promise<void> {

@@ -69,10 +69,12 @@ export class MemoryDriver implements StorageDriver {
       get size() {
         return entry.size;
       },
-      async write(chunk: Uint8Array) {
+      async write(chunk: Uint8Array | readonly Uint8Array[]) {
         if (closed) throw invalidArgument(`write to a closed writer of ${p}`);
-        entry.chunks.push(Buffer.from(chunk));
-        entry.size += chunk.length;
+        for (const c of chunk instanceof Uint8Array ? [chunk] : chunk) {
+          entry.chunks.push(Buffer.from(c));
+          entry.size += c.length;
+        }
         entry.modTime = new Date();
       },
       async close() {
