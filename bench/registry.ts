@@ -182,30 +182,27 @@ async function manifestGets(t: Target, repo: string): Promise<number> {
 }
 
 interface Result {
-  push: number;
-  pull: number;
+  push: number[];
+  pull: number[];
   gets: number;
 }
 
-async function measure(t: Target, layers: Layer[]): Promise<Result> {
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One push+pull round: sync between them so the pull does not race the page cache's write-back. */
+async function round(t: Target, layers: Layer[], r: number, into: Result): Promise<void> {
   const totalMB = layers.reduce((s, l) => s + l.size, 0) / MB;
-  let push = 0;
-  let pull = 0;
-  for (let r = 0; r < ROUNDS; r++) {
-    const repo = `bench/r${r}`;
-    const tp = await timed(async () => {
-      for (const l of layers) await pushBlob(t, repo, l);
-    });
-    push = Math.max(push, totalMB / tp);
-    const tl = await timed(async () => {
-      for (const l of layers) await pullBlob(t, repo, l);
-    });
-    pull = Math.max(pull, totalMB / tl);
-    process.stderr.write(`  ${t.name} round ${r + 1}: push ${(totalMB / tp).toFixed(0)} MiB/s, pull ${(totalMB / tl).toFixed(0)} MiB/s\n`);
-  }
-  await pushManifest(t, 'bench/r0', layers);
-  const gets = await manifestGets(t, 'bench/r0');
-  return { push, pull, gets };
+  const repo = `bench/r${r}`;
+  const tp = await timed(async () => {
+    for (const l of layers) await pushBlob(t, repo, l);
+  });
+  await run('sync');
+  const tl = await timed(async () => {
+    for (const l of layers) await pullBlob(t, repo, l);
+  });
+  into.push.push(totalMB / tp);
+  into.pull.push(totalMB / tl);
+  process.stderr.write(`  ${t.name.padEnd(12)} round ${r + 1}: push ${(totalMB / tp).toFixed(0)} MiB/s, pull ${(totalMB / tl).toFixed(0)} MiB/s\n`);
 }
 
 function stop(t: Target | undefined): void {
@@ -227,11 +224,22 @@ async function main(): Promise<void> {
     const layers = await makeLayers(dir);
     berth = await startBerth(dir);
     dist = await startDistribution(dir);
-    const b = await measure(berth, layers);
-    const d = await measure(dist, layers);
+    const b: Result = { push: [], pull: [], gets: 0 };
+    const d: Result = { push: [], pull: [], gets: 0 };
+    // Rounds alternate between the registries so that machine noise hits both alike.
+    for (let r = 0; r < ROUNDS; r++) {
+      await round(berth, layers, r, b);
+      await round(dist, layers, r, d);
+    }
+    for (const [t, res] of [[berth, b], [dist, d]] as const) {
+      await pushManifest(t, 'bench/r0', layers);
+      res.gets = await manifestGets(t, 'bench/r0');
+    }
     const rows: [string, number, number][] = [
-      [`push ${LAYERS}x${LAYER_MB} MiB (MiB/s)`, b.push, d.push],
-      [`pull ${LAYERS}x${LAYER_MB} MiB (MiB/s)`, b.pull, d.pull],
+      [`push ${LAYERS}x${LAYER_MB} MiB (MiB/s, median)`, median(b.push), median(d.push)],
+      [`pull ${LAYERS}x${LAYER_MB} MiB (MiB/s, median)`, median(b.pull), median(d.pull)],
+      [`push (MiB/s, best)`, Math.max(...b.push), Math.max(...d.push)],
+      [`pull (MiB/s, best)`, Math.max(...b.pull), Math.max(...d.pull)],
       [`manifest GET, ${GET_CONCURRENCY} concurrent (req/s)`, b.gets, d.gets],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
@@ -239,7 +247,7 @@ async function main(): Promise<void> {
     for (const [name, x, y] of rows) {
       console.log(`${name.padEnd(w)}  ${x.toFixed(0).padStart(9)}  ${y.toFixed(0).padStart(12)}  ${(x / y).toFixed(2).padStart(6)}`);
     }
-    console.log(`(best of ${ROUNDS} rounds; clients: curl for blobs, node http keep-alive for manifests; distribution ${dist ? 'docker-registry' : ''})`);
+    console.log(`(${ROUNDS} alternating rounds; clients: curl for blobs, node http keep-alive for manifest GETs; distribution = Debian docker-registry)`);
   } finally {
     clearTimeout(guard);
     stop(berth);
