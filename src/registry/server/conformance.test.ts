@@ -178,6 +178,16 @@ describe('OCI distribution conformance', () => {
       assert.ok(miss.headers.location);
     });
 
+    it('concurrent pushes of the same blob all succeed and leave one whole blob', async () => {
+      const blob = randomBytes(1024 * 1024);
+      const d = sha256(blob);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => request('POST', base, `/v2/push/same${i % 2}/blobs/uploads/?digest=${d}`, { body: blob })),
+      );
+      for (const r of results) assert.equal(r.status, 201, r.body.toString());
+      for (const repo of ['push/same0', 'push/same1']) assert.ok((await request('GET', base, `/v2/${repo}/blobs/${d}`)).body.equals(blob));
+    });
+
     it('cancels an upload', async () => {
       const post = await request('POST', base, '/v2/push/cancel/blobs/uploads/');
       assert.equal((await request('DELETE', base, post.headers.location!)).status, 204);
