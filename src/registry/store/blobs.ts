@@ -31,9 +31,11 @@ export class BlobStore {
    * referenced for GC's sake, so it survives until the manifest arrives.
    */
   async statForPush(repo: string, d: Digest): Promise<number> {
-    const size = await this.stat(repo, d);
-    await this.reference(d);
-    return size;
+    return this.fence.guard([d], async () => {
+      const size = await this.stat(repo, d);
+      await this.touch(d);
+      return size;
+    });
   }
 
   async open(d: Digest, offset?: number, length?: number): Promise<Readable> {
@@ -58,9 +60,11 @@ export class BlobStore {
     }
   }
 
-  /** Mark a blob as referenced (see fence.ts); BLOB_UNKNOWN when it is gone. */
-  async reference(d: Digest): Promise<void> {
-    await this.fence.reference([d]);
+  /**
+   * Refresh a blob's modification time for GC's grace period; also the
+   * existence check (BLOB_UNKNOWN when it is gone). Call inside fence.guard.
+   */
+  async touch(d: Digest): Promise<void> {
     try {
       await this.driver.touch(blobDataPath(d));
     } catch (err) {
@@ -75,10 +79,12 @@ export class BlobStore {
 
   /** Cross-repository mount: link a blob that `from` has into `repo`. */
   async mount(repo: string, from: string, d: Digest): Promise<number> {
-    const size = await this.stat(from, d);
-    await this.reference(d);
-    await this.link(repo, d);
-    return size;
+    return this.fence.guard([d], async () => {
+      const size = await this.stat(from, d);
+      await this.touch(d);
+      await this.link(repo, d);
+      return size;
+    });
   }
 
   async unlink(repo: string, d: Digest): Promise<void> {
@@ -90,9 +96,8 @@ export class BlobStore {
     }
   }
 
-  /** Store small content (a manifest) as a blob; same content ⇒ same file. */
+  /** Store small content (a manifest) as a blob; same content ⇒ same file. Call inside fence.guard. */
   async putSmall(d: Digest, content: Uint8Array): Promise<void> {
-    await this.fence.reference([d]);
     await this.driver.putContent(blobDataPath(d), content);
   }
 

@@ -105,11 +105,15 @@ export class ManifestStore {
       if (actual !== r.digest) throw regErr('DIGEST_INVALID', `manifest digest mismatch: ${ref} vs ${actual ?? 'unsupported algorithm'}`, { digest: ref });
     }
     const m = parseManifest(content, contentType);
-    await this.checkReferences(repo, m);
-    await this.blobs.putSmall(digest, content);
-    await this.driver.putContent(revisionLinkPath(repo, digest), Buffer.from(digest));
-    if (m.subject) await this.driver.putContent(referrerLinkPath(repo, m.subject.digest, digest), Buffer.from(digest));
-    if (r.tag) await this.driver.putContent(tagLinkPath(repo, r.tag), Buffer.from(digest));
+    const refs = [digest, ...m.blobs.map((b) => b.digest), ...m.manifests.map((c) => c.digest)];
+    // Everything this manifest names stays protected from a GC sweep until it is written (fence.ts).
+    await this.blobs.fence.guard(refs, async () => {
+      await this.checkReferences(repo, m);
+      await this.blobs.putSmall(digest, content);
+      await this.driver.putContent(revisionLinkPath(repo, digest), Buffer.from(digest));
+      if (m.subject) await this.driver.putContent(referrerLinkPath(repo, m.subject.digest, digest), Buffer.from(digest));
+      if (r.tag) await this.driver.putContent(tagLinkPath(repo, r.tag), Buffer.from(digest));
+    });
     return m.subject ? { digest, subject: m.subject.digest } : { digest };
   }
 
@@ -119,7 +123,7 @@ export class ManifestStore {
       let size: number;
       try {
         size = await this.blobs.stat(repo, b.digest);
-        await this.blobs.reference(b.digest);
+        await this.blobs.touch(b.digest);
       } catch (err) {
         if (isKind(err, 'NotFound')) throw regErr('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${b.digest}`, { digest: b.digest });
         throw err;
@@ -127,8 +131,6 @@ export class ManifestStore {
       if (size !== b.size) throw regErr('MANIFEST_INVALID', `manifest invalid: ${b.digest} has size ${size}, manifest says ${b.size}`);
     }
     for (const c of m.manifests) {
-      // Reference first, then check: see fence.ts for why the order matters.
-      await this.blobs.fence.reference([c.digest]);
       if (!(await exists(this.driver, revisionLinkPath(repo, c.digest)))) {
         throw regErr('MANIFEST_BLOB_UNKNOWN', `manifest unknown to registry: ${c.digest}`, { digest: c.digest });
       }

@@ -144,9 +144,10 @@ export class UploadStore {
         throw regErr('DIGEST_INVALID', `digest mismatch: expected ${expected}, got ${actual}`, { digest: expected });
       }
       const size = await this.size(repo, id);
-      await this.blobs.fence.reference([expected]);
-      await this.driver.move(uploadDataPath(repo, id), blobDataPath(expected));
-      await this.blobs.link(repo, expected);
+      await this.blobs.fence.guard([expected], async () => {
+        await this.driver.move(uploadDataPath(repo, id), blobDataPath(expected));
+        await this.blobs.link(repo, expected);
+      });
       await this.remove(repo, id);
       return size;
     } finally {
