@@ -7,10 +7,11 @@
 //     `untagged` only those reachable from a tag, an index that is kept, or as
 //     a referrer of a kept manifest) and every blob they reference;
 //   - sweep: a blob that is not marked is deleted only when its modification
-//     time is before the cutoff and nothing referenced it during the cycle
-//     (the fence); every push path touches the blobs it makes reachable, so a
-//     blob uploaded, mounted, HEAD-checked or named by a manifest within the
-//     grace period, or during the cycle, survives;
+//     time is before the cutoff and no push operation guarded it during the
+//     cycle or holds it now (the fence, fence.ts); every push path touches
+//     the blobs it makes reachable, so a blob uploaded, mounted, HEAD-checked
+//     or named by a manifest within the grace period, or during the cycle,
+//     survives;
 //   - untagged manifests are deleted under the same two conditions, using the
 //     revision link's modification time (an index's children pushed by digest
 //     just before the index are therefore safe);
