@@ -48,8 +48,12 @@ export interface StorageDriver {
   stat(path: string): Promise<FileInfo>;
   /** Full paths of the direct children of a directory, sorted. NotFound when absent. */
   list(path: string): Promise<string[]>;
-  /** Move a file, atomically replacing dst (same content ⇒ concurrent moves are harmless). */
-  move(src: string, dst: string): Promise<void>;
+  /**
+   * Move a file, atomically replacing dst (same content ⇒ concurrent moves
+   * are harmless). `immutable` marks content that is never modified again
+   * (the filesystem driver makes it read-only).
+   */
+  move(src: string, dst: string, immutable?: boolean): Promise<void>;
   /** Remove a file or a whole directory tree. NotFound when absent. */
   delete(path: string): Promise<void>;
   /** Set a file's modification time to now (GC's grace period reads it). */

@@ -134,6 +134,14 @@ export function runDriverSuite(label: string, make: () => Promise<DriverHarness>
       await d.move('/m/src', '/m/dst/file');
       assert.equal((await d.getContent('/m/dst/file')).toString(), 'new');
       await rejectsKind(d.stat('/m/src'), 'NotFound');
+      // immutable content can still be replaced by a move, touched and deleted
+      await d.putContent('/m/imm1', Buffer.from('same'));
+      await d.putContent('/m/imm2', Buffer.from('same'));
+      await d.move('/m/imm1', '/m/immutable', true);
+      await d.move('/m/imm2', '/m/immutable', true);
+      await d.touch('/m/immutable');
+      assert.equal((await d.getContent('/m/immutable')).toString(), 'same');
+      await d.delete('/m/immutable');
     });
 
     it('concurrent writers of the same content leave one whole file', async () => {

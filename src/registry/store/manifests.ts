@@ -92,6 +92,10 @@ export class ManifestStore {
       if (isKind(err, 'NotFound')) throw this.unknown(repo, ref);
       throw err;
     }
+    // Manifests are small: check the bytes still match their digest (bit rot, a tampered file).
+    if (digest.startsWith('sha256:') && sha256(content) !== digest) {
+      throw regErr('UNKNOWN', `stored manifest ${digest} does not match its digest`);
+    }
     // Stored manifests were validated on the way in; only the media type is needed.
     const mediaType = parseManifest(content, undefined).mediaType;
     return { digest, mediaType, content };

@@ -141,11 +141,12 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
-  async move(src: string, dst: string): Promise<void> {
+  async move(src: string, dst: string, immutable = false): Promise<void> {
     const s = this.full(src);
     const d = this.full(dst);
     await fsp.mkdir(path.dirname(d), { recursive: true });
     try {
+      if (immutable) await fsp.chmod(s, 0o444);
       await fsp.rename(s, d);
     } catch (err) {
       this.rethrow(err, src);

@@ -110,7 +110,7 @@ export class MemoryDriver implements StorageDriver {
     return [...children].sort();
   }
 
-  async move(src: string, dst: string): Promise<void> {
+  async move(src: string, dst: string, _immutable = false): Promise<void> {
     const s = this.norm(src);
     const e = this.files.get(s);
     if (!e) throw notFound(`storage path ${src}: not found`);
