@@ -19,7 +19,7 @@ auth:
   token: { service: s, issuer: i, expiration: 120 }
   access:
     - { account: alice, name: "team/*", actions: [pull, push] }
-gc: { interval: 3600, grace: 60, untagged: true, uploadttl: 7200 }
+gc: { interval: 3600, grace: 60, untagged: true, uploadttl: 7200, uploadpurge: 60 }
 log: { level: debug }
 `);
     assert.equal(c.addr, '0.0.0.0:5000');
@@ -29,7 +29,7 @@ log: { level: debug }
     assert.deepEqual(c.tls, { certificate: '/c.pem', key: '/k.pem' });
     assert.equal(c.auth.token?.expiration, 120);
     assert.deepEqual(c.auth.access, [{ account: 'alice', name: 'team/*', actions: ['pull', 'push'] }]);
-    assert.deepEqual(c.gc, { intervalSec: 3600, graceSec: 60, untagged: true, uploadTtlSec: 7200 });
+    assert.deepEqual(c.gc, { intervalSec: 3600, graceSec: 60, untagged: true, uploadTtlSec: 7200, uploadPurgeSec: 60 });
     assert.equal(c.logLevel, 'debug');
   });
 

@@ -13,7 +13,9 @@
 //     token: { realm: https://registry.example/token, service: berth-registry,
 //              issuer: berth-registry, secretfile: /etc/berth/token.key, expiration: 300 }
 //     access: [ { account: alice, name: "team/*", actions: [pull, push] } ]
-//   gc: { interval: 3600, grace: 600, untagged: false, uploadttl: 86400 }   # seconds; interval 0 = off
+//   gc: { interval: 3600, grace: 600, untagged: false, uploadttl: 86400, uploadpurge: 3600 }
+//       # seconds; interval 0 = no scheduled GC; uploadpurge: how often idle uploads are
+//       # reclaimed even without GC (0 = never)
 //   log: { level: info }
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -32,7 +34,7 @@ export interface RegistryConfig {
     token?: { realm?: string; service: string; issuer: string; secretFile?: string; expiration: number };
     access: AccessRule[];
   };
-  gc: { intervalSec: number; graceSec: number; untagged: boolean; uploadTtlSec: number };
+  gc: { intervalSec: number; graceSec: number; untagged: boolean; uploadTtlSec: number; uploadPurgeSec: number };
   logLevel: Level;
 }
 
@@ -43,7 +45,7 @@ export function defaultConfig(): RegistryConfig {
     deleteEnabled: true,
     manifestMaxBytes: 4 * 1024 * 1024,
     auth: { access: [] },
-    gc: { intervalSec: 0, graceSec: 600, untagged: false, uploadTtlSec: 86400 },
+    gc: { intervalSec: 0, graceSec: 600, untagged: false, uploadTtlSec: 86400, uploadPurgeSec: 3600 },
     logLevel: 'info',
   };
 }
@@ -122,12 +124,13 @@ export function parseConfig(text: string, source = 'registry.yaml'): RegistryCon
     c.auth.token = tok;
   }
   c.auth.access = parseRules(auth.access);
-  const gc = obj(top.gc, 'gc', ['interval', 'grace', 'untagged', 'uploadttl']);
+  const gc = obj(top.gc, 'gc', ['interval', 'grace', 'untagged', 'uploadttl', 'uploadpurge']);
   c.gc = {
     intervalSec: num(gc.interval, 'gc.interval') ?? c.gc.intervalSec,
     graceSec: num(gc.grace, 'gc.grace') ?? c.gc.graceSec,
     untagged: bool(gc.untagged, 'gc.untagged') ?? c.gc.untagged,
     uploadTtlSec: num(gc.uploadttl, 'gc.uploadttl') ?? c.gc.uploadTtlSec,
+    uploadPurgeSec: num(gc.uploadpurge, 'gc.uploadpurge') ?? c.gc.uploadPurgeSec,
   };
   const level = obj(top.log, 'log', ['level']).level;
   if (level !== undefined) {

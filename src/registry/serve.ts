@@ -16,7 +16,7 @@ import { createRegistryServer } from './server/server.js';
 import { FilesystemDriver } from './storage/fs/driver.js';
 import { MemoryDriver } from './storage/memory/driver.js';
 import type { StorageDriver } from './storage/driver.js';
-import { collectGarbage, type GcReport } from './store/gc.js';
+import { collectGarbage, purgeUploads, type GcReport } from './store/gc.js';
 import { Registry } from './store/registry.js';
 
 /** Command-line flags; each overrides the config file. */
@@ -110,6 +110,13 @@ export async function startRegistry(c: RegistryConfig, log: Logger = createLogge
   };
   const timer = c.gc.intervalSec > 0 ? setInterval(() => void gc().catch((err) => log.error('gc failed', { err: String(err) })), c.gc.intervalSec * 1000) : undefined;
   timer?.unref();
+  const purge =
+    c.gc.uploadPurgeSec > 0
+      ? setInterval(() => {
+          if (!gcRunning) void purgeUploads(registry, c.gc.uploadTtlSec * 1000).catch((err) => log.error('upload purge failed', { err: String(err) }));
+        }, c.gc.uploadPurgeSec * 1000)
+      : undefined;
+  purge?.unref();
   log.info('registry listening', { url, storage: c.storage.kind, auth: c.auth.token ? 'token' : c.auth.htpasswd ? 'htpasswd' : 'none' });
   return {
     registry,
@@ -119,6 +126,7 @@ export async function startRegistry(c: RegistryConfig, log: Logger = createLogge
     gc,
     async close(graceMs = 10_000) {
       if (timer) clearInterval(timer);
+      if (purge) clearInterval(purge);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);

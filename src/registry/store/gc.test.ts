@@ -3,9 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { utimes } from 'node:fs/promises';
+import { utimes, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { encodedOf, sha256, type Digest } from '../../common/digest.js';
+import { purgeUploads } from './gc.js';
 import { makeImage, pushImage, request, startTestRegistry, type TestRegistry } from '../testing.js';
 
 function blobFile(reg: TestRegistry, d: Digest): string {
@@ -64,6 +65,23 @@ describe('online garbage collection', () => {
       assert.equal((await request('GET', reg.url, `/v2/gc/u/blobs/${sha256(untagged.layers[0]!)}`)).status, 404);
       assert.equal((await request('GET', reg.url, `/v2/gc/u/manifests/${tagged.digest}`)).status, 200);
       assert.equal((await request('GET', reg.url, `/v2/gc/u/blobs/${sha256(tagged.layers[0]!)}`)).status, 200);
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  it('reclaims upload sessions by idle time, not by age', async () => {
+    const reg = await startTestRegistry((c) => (c.gc.uploadTtlSec = 60));
+    try {
+      const post = await request('POST', reg.url, '/v2/gc/up/blobs/uploads/');
+      const id = post.headers['docker-upload-uuid'] as string;
+      const dir = path.join(reg.root, 'data', 'repositories', 'gc', 'up', '_uploads', id);
+      await writeFile(path.join(dir, 'startedat'), new Date(Date.now() - 3600_000).toISOString());
+      await request('PATCH', reg.url, post.headers.location!, { body: randomBytes(100) });
+      assert.equal(await purgeUploads(reg.registry, 60_000), 0, 'written to just now: kept');
+      await age(path.join(dir, 'data'), 3600);
+      assert.equal(await purgeUploads(reg.registry, 60_000), 1);
+      assert.equal((await request('GET', reg.url, post.headers.location!)).code(), 'BLOB_UPLOAD_UNKNOWN');
     } finally {
       await reg.stop();
     }

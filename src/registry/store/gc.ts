@@ -204,20 +204,40 @@ async function cleanRepository(reg: Registry, repo: string, opts: GcOptions, cut
     report.deletedLinks++;
     if (!opts.dryRun) await reg.driver.delete(p).catch(() => {});
   }
+  report.deletedUploads += await purgeRepositoryUploads(reg, repo, opts.uploadTtlMs, start, opts.dryRun);
+}
+
+/**
+ * Reclaim upload sessions idle for longer than the TTL (last write, or start
+ * when nothing was written). Returns how many.
+ */
+async function purgeRepositoryUploads(reg: Registry, repo: string, ttlMs: number, now: number, dryRun: boolean): Promise<number> {
+  let n = 0;
   for (const p of await listOr(reg, uploadsDir(repo))) {
     const id = base(p);
     if (reg.uploads.isBusy(repo, id)) continue;
-    let started: number;
+    let started = NaN;
     try {
       started = Date.parse((await reg.driver.getContent(uploadStartedAtPath(repo, id))).toString());
     } catch {
-      started = (await mtimeOr(reg, p)) ?? start;
+      /* a half-created session: judge it by its files */
     }
-    if (!Number.isFinite(started) || start - started < opts.uploadTtlMs) continue;
-    report.deletedUploads++;
-    if (!opts.dryRun) {
+    const lastWrite = (await mtimeOr(reg, `${p}/data`)) ?? (await mtimeOr(reg, p));
+    const last = Math.max(Number.isFinite(started) ? started : 0, lastWrite ?? 0);
+    if (last === 0 || now - last < ttlMs) continue;
+    n++;
+    if (!dryRun) {
       reg.uploads.forget(repo, id);
       await reg.driver.delete(p).catch(() => {});
     }
   }
+  return n;
+}
+
+/** Only the upload part of GC: cheap, and on by default in a running registry. */
+export async function purgeUploads(reg: Registry, ttlMs: number, dryRun = false): Promise<number> {
+  const now = Date.now();
+  let n = 0;
+  for (const repo of await reg.allRepositoryDirs()) n += await purgeRepositoryUploads(reg, repo, ttlMs, now, dryRun);
+  return n;
 }
