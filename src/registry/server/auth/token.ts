@@ -133,7 +133,11 @@ export class TokenAuthorizer implements Authorizer {
     let creds = basicCredentials(req.headers.authorization);
     let scopes: string[];
     if (req.method === 'POST') {
-      params = await this.readForm(req);
+      try {
+        params = await this.readForm(req);
+      } catch {
+        return reply(400, { errors: [{ code: 'UNSUPPORTED', message: 'token request form too large' }] }, { Connection: 'close' });
+      }
       if (params.get('grant_type') === 'password') {
         creds = { user: params.get('username') ?? '', password: params.get('password') ?? '' };
       }
