@@ -5,7 +5,8 @@
 // - daemon is the only place that knows every subsystem;
 // - api sees daemon's service interfaces (daemon/index.ts), common and oci;
 // - client sees common, oci and api's types; cli sees client, api types and common;
-// - cmd/ holds the process entry points (berthd) and may reach daemon and api.
+// - cmd/ holds the process entry points (berthd, berth) and wires what the
+//   others may not reach: daemon to api, the registry server into the CLI.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -19,7 +20,7 @@ const allowed = {
   client: ['common', 'oci', 'api'],
   cli: ['common', 'client', 'api'],
   // entry points (berthd): wire the daemon to its API servers
-  cmd: ['common', 'oci', 'daemon', 'api', 'client', 'cli'],
+  cmd: ['common', 'oci', 'daemon', 'api', 'client', 'cli', 'registry'],
 };
 for (const s of SUBSYSTEMS) allowed[s] = ['common', 'oci', ...SUBSYSTEMS.filter((x) => x !== s)];
 // Folders whose public surface is more than index.ts.

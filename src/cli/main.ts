@@ -31,7 +31,11 @@ function normaliseHost(h: string | undefined): string | undefined {
   return h;
 }
 
-export async function main(argv = process.argv): Promise<void> {
+/**
+ * Run the CLI. `extra` adds command trees that live outside cli/ (the registry
+ * server runs in-process, not through the daemon); src/cmd/berth.ts passes them.
+ */
+export async function main(argv = process.argv, extra: Command[] = []): Promise<void> {
   const ctx = new CliContext(normaliseHost(hostFromArgv(argv.slice(2))));
   const program = new Command('berth')
     .description('A Docker-compatible container engine')
@@ -60,6 +64,8 @@ export async function main(argv = process.argv): Promise<void> {
   save(image, ctx);
   load(image, ctx);
 
+  for (const c of extra) program.addCommand(c);
+
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -74,4 +80,3 @@ export async function main(argv = process.argv): Promise<void> {
   }
 }
 
-void main();

@@ -1,0 +1,6 @@
+// berth: the CLI process. The Engine API commands live in cli/; `berth
+// registry` runs the registry server in this process, so it is wired here.
+import { main } from '../cli/index.js';
+import { registryCommand } from '../registry/index.js';
+
+void main(process.argv, [registryCommand()]);
