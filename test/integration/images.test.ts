@@ -1,28 +1,18 @@
 // The foundation issue's user story, as typed: import → images → tag →
 // inspect → history → save → rmi → load, against a berthd of the test's own.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestDaemon, isRoot } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, useDaemon, ok } from '../helpers/daemon.js';
 import { makeTar, rootfsEntries, legacyDockerSave, ociLayout, sha256hex } from '../helpers/tars.js';
 
 const skip = isRoot() ? false : 'needs root (overlay snapshots, chown)';
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await new TestDaemon().start();
-});
-after(async () => {
-  await d?.cleanup();
-});
+useDaemon(skip, (x) => (d = x));
 
-function ok(r: { code: number; stderr: string; stdout: string }, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 test('import, images, tag, inspect, history, save, rmi, load round trip', { skip }, async () => {
   const rootfs = await makeTar(rootfsEntries('one'));
