@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestDaemon, isRoot, useDaemon, ok } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, useDaemon, ok, BERTH } from '../helpers/daemon.js';
 import { makeTar, rootfsEntries, legacyDockerSave, ociLayout, sha256hex } from '../helpers/tars.js';
 
 const skip = isRoot() ? false : 'needs root (overlay snapshots, chown)';
@@ -105,6 +105,10 @@ test('loads a tar made by the real docker engine, and the real engine loads bert
   try {
     assert.equal(run(['import', '--change', 'CMD ["sh"]', f, name]).status, 0);
     const dockerId = run(['image', 'inspect', '-f', '{{.Id}}', name]).stdout.trim();
+    // berth's CLI drives the real engine too
+    const viaBerth = spawnSync(process.execPath, [BERTH, '-H', 'unix:///var/run/docker.sock', 'image', 'inspect', '-f', '{{.Id}}', name], { encoding: 'utf8' });
+    assert.equal(viaBerth.stdout.trim(), dockerId, viaBerth.stderr);
+    assert.match(spawnSync(process.execPath, [BERTH, '-H', 'unix:///var/run/docker.sock', 'images'], { encoding: 'utf8' }).stdout, new RegExp(`berth-oracle-${process.pid}\\s+1\\s+${dockerId.slice(7, 19)}`));
     const saved = path.join(d.root, 'docker-saved.tar');
     assert.equal(run(['save', '-o', saved, name]).status, 0);
     assert.equal(ok(d.berth(['load', '-i', saved]), 'load docker save'), `Loaded image: ${name}\n`);
