@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { TestDaemon, isRoot, useDaemon, ok, BERTH } from '../helpers/daemon.js';
 import { makeTar, rootfsEntries, legacyDockerSave, ociLayout, sha256hex } from '../helpers/tars.js';
 
@@ -72,6 +73,31 @@ test('loads docker ≤24 save archives and plain OCI layouts', { skip }, async (
   assert.equal(d.berth(['image', 'inspect', '-f', '{{.Id}}', 'ocimg:7']).stdout.trim(), oci.configDigest);
   // the shared base layer was unpacked once: both images use the same snapshot
   ok(d.berth(['rmi', 'legacy:2', 'ocimg:7']), 'rmi both');
+});
+
+test('loads gzip and zstd layers, and a 3-layer image with deletions unpacks each layer once', { skip }, async () => {
+  const l1 = await makeTar(rootfsEntries('three'));
+  const l2 = await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/.wh.marker', data: '' }, { name: 'two', data: '2' }]);
+  const l3 = await makeTar([{ name: 'three', data: '3' }]);
+  const zst = spawnSync('zstd', ['-q', '-c'], { input: l3 });
+  assert.equal(zst.status, 0, 'zstd is installed by setup.sh');
+  const oci = await ociLayout([l1, l2, l3], 'docker.io/library/compressed:1', [l1, gzipSync(l2), zst.stdout], [
+    'application/vnd.oci.image.layer.v1.tar',
+    'application/vnd.oci.image.layer.v1.tar+gzip',
+    'application/vnd.oci.image.layer.v1.tar+zstd',
+  ]);
+  assert.equal(ok(d.berth(['load'], { input: oci.tar }), 'load'), 'Loaded image: compressed:1\n');
+  const layers = JSON.parse(d.berth(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'compressed:1']).stdout) as string[];
+  assert.deepEqual(layers, [l1, l2, l3].map((l) => `sha256:${sha256hex(l)}`));
+  const snapshots = () => readdirSync(path.join(d.dataRoot, 'snapshots')).filter((n) => /^\d+$/.test(n));
+  assert.equal(snapshots().length, 3);
+  // the same base layer in a second image is not unpacked again
+  ok(d.berth(['load'], { input: (await ociLayout([l1], 'docker.io/library/sharesbase:1')).tar }), 'load sharing');
+  assert.equal(snapshots().length, 3);
+  ok(d.berth(['rmi', 'compressed:1']), 'rmi');
+  assert.equal(snapshots().length, 1, 'only the shared base layer remains');
+  ok(d.berth(['rmi', 'sharesbase:1']), 'rmi');
+  assert.equal(snapshots().length, 0);
 });
 
 test('rmi follows docker: untag, conflicts, force, unknown names', { skip }, async () => {
