@@ -1,0 +1,113 @@
+// The host-side steps around the plugins: pinned network namespaces
+// (`ip netns`), what the host's routes and addresses already use, the uplink's
+// MTU, and the per-network rule that lets published ports through a FORWARD
+// policy of DROP (set by dockerd on these machines).
+import { existsSync, promises as fsp } from 'node:fs';
+import { run } from '../../common/exec.js';
+import { internal } from '../../common/errors.js';
+import { nameservers } from '../etcfiles.js';
+import { iptables } from './iptables.js';
+
+export const NETNS_DIR = '/run/netns';
+
+export function netnsPath(name: string): string {
+  return `${NETNS_DIR}/${name}`;
+}
+
+export function netnsExists(name: string): boolean {
+  return existsSync(netnsPath(name));
+}
+
+/** `ip netns add`: a bind mount that pins the namespace until `ip netns del`. */
+export async function netnsAdd(name: string): Promise<void> {
+  await run('ip', ['netns', 'add', name]);
+}
+
+export async function netnsDel(name: string): Promise<void> {
+  if (!netnsExists(name)) return;
+  const res = await run('ip', ['netns', 'del', name], { allowFailure: true });
+  if (res.code !== 0 && netnsExists(name)) throw internal(`ip netns del ${name}: ${res.stderr.trim()}`);
+}
+
+/** Names of the pinned namespaces (all of them, not only berth's). */
+export async function netnsList(): Promise<string[]> {
+  try {
+    return await fsp.readdir(NETNS_DIR);
+  } catch {
+    return [];
+  }
+}
+
+interface RouteJson {
+  dst?: string;
+  dev?: string;
+}
+interface AddrJson {
+  ifname?: string;
+  addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+}
+
+/**
+ * Every IPv4 prefix the host already uses, apart from `ownBridge`'s: main-table
+ * routes, interface addresses (as their subnets) and nameservers.
+ */
+export async function hostIPv4InUse(ownBridge: string): Promise<string[]> {
+  const out: string[] = [];
+  const routes = JSON.parse((await run('ip', ['-j', '-4', 'route', 'show'])).stdout || '[]') as RouteJson[];
+  for (const r of routes) if (r.dst && r.dst !== 'default' && r.dev !== ownBridge) out.push(r.dst);
+  const addrs = JSON.parse((await run('ip', ['-j', '-4', 'addr', 'show'])).stdout || '[]') as AddrJson[];
+  for (const a of addrs) {
+    if (a.ifname === ownBridge) continue;
+    for (const i of a.addr_info ?? []) if (i.family === 'inet' && i.local) out.push(`${i.local}/${i.prefixlen ?? 32}`);
+  }
+  try {
+    for (const ns of nameservers(await fsp.readFile('/etc/resolv.conf', 'utf8'))) if (/^\d+\.\d+\.\d+\.\d+$/.test(ns)) out.push(`${ns}/32`);
+  } catch {
+    /* no resolv.conf */
+  }
+  return out;
+}
+
+/** The MTU of the interface that carries the default route (1500 if there is none). */
+export async function uplinkMtu(): Promise<number> {
+  const routes = JSON.parse((await run('ip', ['-j', '-4', 'route', 'show', 'default'])).stdout || '[]') as RouteJson[];
+  const dev = routes.find((r) => r.dev)?.dev;
+  if (!dev) return 1500;
+  try {
+    const mtu = Number((await fsp.readFile(`/sys/class/net/${dev}/mtu`, 'utf8')).trim());
+    return Number.isInteger(mtu) && mtu >= 576 ? mtu : 1500;
+  } catch {
+    return 1500;
+  }
+}
+
+/**
+ * `CNI-ADMIN -o <bridge> -m conntrack --ctstate DNAT -j ACCEPT`: connections
+ * DNAT'ed to a published port pass FORWARD (policy DROP when dockerd runs);
+ * direct traffic to container addresses from outside stays blocked. The
+ * firewall plugin creates CNI-ADMIN and jumps to it; ensure the chain exists
+ * so the rule can go in first.
+ */
+function adminRule(bridge: string): string[] {
+  return ['CNI-ADMIN', '-o', bridge, '-m', 'conntrack', '--ctstate', 'DNAT', '-m', 'comment', '--comment', `berth published ports on ${bridge}`, '-j', 'ACCEPT'];
+}
+
+export async function ensureAdminRule(bridge: string): Promise<void> {
+  if ((await iptables(['-t', 'filter', '-n', '-L', 'CNI-ADMIN'], true)) !== 0) await iptables(['-t', 'filter', '-N', 'CNI-ADMIN'], true);
+  if ((await iptables(['-t', 'filter', '-C', ...adminRule(bridge)], true)) === 0) return;
+  await iptables(['-t', 'filter', '-A', ...adminRule(bridge)]);
+}
+
+export async function removeAdminRule(bridge: string): Promise<void> {
+  while ((await iptables(['-t', 'filter', '-D', ...adminRule(bridge)], true)) === 0) {
+    /* delete every copy */
+  }
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  return existsSync(`/sys/class/net/${name}`);
+}
+
+export async function linkDel(name: string): Promise<void> {
+  if (await linkExists(name)) await run('ip', ['link', 'del', name]);
+}
