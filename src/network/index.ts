@@ -40,3 +40,20 @@ export interface NetworkManager {
   /** The persisted attachment of a container, if any. */
   get(containerId: string): NetworkAttachment | undefined;
 }
+
+// The implementation and the pure helpers the daemon needs (runtime spec's
+// netns path comes from the attachment; the /etc files are written by the
+// daemon into the container's directory and bind-mounted).
+export { CniNetworkManager } from './cni/manager.js';
+export type { CniNetworkManagerOptions, OperationTiming, BridgeNetworkInfo } from './cni/manager.js';
+export { parsePortSpec, parsePortSpecs, formatPortMapping } from './ports.js';
+export {
+  hostsFile,
+  hostModeHostsFile,
+  hostnameFile,
+  resolvConfFile,
+  hostModeResolvConf,
+  hostResolvConfPath,
+  parseExtraHost,
+} from './etcfiles.js';
+export type { ExtraHost, HostsFileOptions, ResolvConfOptions } from './etcfiles.js';
