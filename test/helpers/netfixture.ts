@@ -68,6 +68,33 @@ export class NetFixture {
     return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
   }
 
+  execInNs(ns: string, cmd: string, args: string[]): { code: number; out: string } {
+    const r = spawnSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: 30_000 });
+    return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+  }
+
+  /** A netns outside the bridge: veth to the host (10.252.x.1/30 ↔ .2), default route to the host. */
+  makeClient(): string {
+    const ns = `${this.netnsPrefix}client`;
+    const hostEnd = `bt${this.tag}c0`;
+    const nsEnd = `bt${this.tag}c1`;
+    const x = randomInt(1, 254);
+    const sh = (args: string[]) => {
+      const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+    };
+    sh(['ip', 'netns', 'add', ns]);
+    sh(['ip', 'link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd]);
+    sh(['ip', 'link', 'set', nsEnd, 'netns', ns]);
+    sh(['ip', 'addr', 'add', `10.252.${x}.1/30`, 'dev', hostEnd]);
+    sh(['ip', 'link', 'set', hostEnd, 'up']);
+    sh(['ip', '-n', ns, 'addr', 'add', `10.252.${x}.2/30`, 'dev', nsEnd]);
+    sh(['ip', '-n', ns, 'link', 'set', nsEnd, 'up']);
+    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    sh(['ip', '-n', ns, 'route', 'add', 'default', 'via', `10.252.${x}.1`]);
+    return ns;
+  }
+
   stop(p: ChildProcess): void {
     if (p.pid !== undefined && p.exitCode === null) process.kill(p.pid, 'SIGKILL');
     this.procs.delete(p);
@@ -81,7 +108,7 @@ export class NetFixture {
     await m.removeNetwork().catch(() => {});
     // belt and braces: whatever still carries this fixture's names
     for (const ns of existsSync('/run/netns') ? readdirSync('/run/netns') : []) if (ns.startsWith(this.netnsPrefix)) spawnSync('ip', ['netns', 'del', ns]);
-    if (existsSync(`/sys/class/net/${this.bridge}`)) spawnSync('ip', ['link', 'del', this.bridge]);
+    for (const link of [this.bridge, `bt${this.tag}c0`]) if (existsSync(`/sys/class/net/${link}`)) spawnSync('ip', ['link', 'del', link]);
     for (const table of ['nat', 'filter']) {
       const save = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout ?? '';
       for (const line of save.split('\n')) {

@@ -125,6 +125,15 @@ test('bridge: two containers get addresses, talk to each other and publish ports
   assert.equal(await tcpRefused(hostIp, P_LOCAL), true, '-p 127.0.0.1:port does not answer on the host address');
   assert.equal(await httpGet('127.0.0.1', random.hostPort), 'from-b', 'random host port');
 
+  // a client outside the bridge (its own netns behind a veth, default route to the host) reaches the
+  // published port through FORWARD (policy DROP when dockerd runs) thanks to the CNI-ADMIN DNAT rule
+  // (busybox 1.35's `wget -T` segfaults here, hence timeout(1))
+  const client = fx!.makeClient();
+  assert.equal(fx!.execInNs(client, 'timeout', ['10', 'busybox', 'wget', '-q', '-O', '-', `http://${hostIp}:${P_WEB}/`]).out, 'from-a', 'outside client → host:published port');
+  if (/^-P FORWARD DROP/m.test(spawnSync('iptables', ['-S', 'FORWARD'], { encoding: 'utf8' }).stdout)) {
+    assert.notEqual(fx!.execInNs(client, 'timeout', ['3', 'busybox', 'wget', '-q', '-O', '-', `http://${a.ipAddress}/`]).code, 0, 'outside client → container address directly stays blocked');
+  }
+
   // udp: a tiny echo inside A, published on 127.0.0.1
   const echo = fx!.startIn(A, process.execPath, ['-e', "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send('echo:'+m,r.port,r.address));s.bind(5353,()=>console.log('up'))"]);
   await once(echo.stdout!, 'data');
@@ -215,6 +224,21 @@ test('concurrent attaches and detaches of different containers', { skip }, async
   await Promise.all(ids.map((id) => m.detach(id)));
   const tDel = performance.now() - t1;
   ids.forEach((id, i) => assert.deepEqual(leftovers(id, atts[i], veths[i]), []));
+
+  // detach not awaited (off the critical path): the next container asking for the same host port waits for that DEL
+  const X = fx!.newId();
+  const Y = fx!.newId();
+  const port = [{ hostIp: '', hostPort: P_WEB + 4500, containerPort: 80, protocol: 'tcp' as const }];
+  await m.attach(X, { mode: 'bridge', ports: port });
+  const xVeth = hostVeth(X);
+  const detachX = m.detach(X);
+  const y = await m.attach(Y, { mode: 'bridge', ports: port });
+  await detachX;
+  assert.deepEqual(leftovers(X, undefined, xVeth), []);
+  serveHttp(Y, 'from-y');
+  assert.equal(await waitHttp('127.0.0.1', P_WEB + 4500, 'from-y'), 'from-y');
+  await m.detach(Y);
+  assert.deepEqual(leftovers(Y, y), []);
   console.log(`# ${ids.length} parallel attaches (1 port each): ${tAdd.toFixed(0)} ms wall; ${ids.length} parallel detaches: ${tDel.toFixed(0)} ms wall`);
 });
 

@@ -81,26 +81,51 @@ export async function uplinkMtu(): Promise<number> {
   }
 }
 
+interface NetworkRule {
+  table: string;
+  chain: string;
+  /** insert at the top instead of appending */
+  first?: boolean;
+  spec: string[];
+}
+
 /**
- * `CNI-ADMIN -o <bridge> -m conntrack --ctstate DNAT -j ACCEPT`: connections
- * DNAT'ed to a published port pass FORWARD (policy DROP when dockerd runs);
- * direct traffic to container addresses from outside stays blocked. The
- * firewall plugin creates CNI-ADMIN and jumps to it; ensure the chain exists
- * so the rule can go in first.
+ * The per-network rules berth adds next to the plugins':
+ * - `CNI-ADMIN -o <bridge> --ctstate DNAT -j ACCEPT`: connections DNAT'ed to
+ *   a published port pass FORWARD (policy DROP when dockerd runs); direct
+ *   traffic to container addresses from outside stays blocked. The firewall
+ *   plugin jumps to CNI-ADMIN from FORWARD; berth makes sure the chain exists.
+ * - `INPUT -i <bridge> -d 127.0.0.0/8 ... -j DROP`: portmap's snat sets
+ *   route_localnet=1 on the bridge (needed for 127.0.0.1:hostPort); this
+ *   keeps containers from reaching the host's 127.0.0.1 services through it
+ *   (the CVE-2020-8558 class), while DNAT'ed and reply traffic still passes.
  */
-function adminRule(bridge: string): string[] {
-  return ['CNI-ADMIN', '-o', bridge, '-m', 'conntrack', '--ctstate', 'DNAT', '-m', 'comment', '--comment', `berth published ports on ${bridge}`, '-j', 'ACCEPT'];
+function networkRules(bridge: string): NetworkRule[] {
+  const comment = ['-m', 'comment', '--comment', `berth network on ${bridge}`];
+  return [
+    { table: 'filter', chain: 'CNI-ADMIN', spec: ['-o', bridge, '-m', 'conntrack', '--ctstate', 'DNAT', ...comment, '-j', 'ACCEPT'] },
+    {
+      table: 'filter',
+      chain: 'INPUT',
+      first: true,
+      spec: ['-i', bridge, '!', '-s', '127.0.0.0/8', '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', ...comment, '-j', 'DROP'],
+    },
+  ];
 }
 
-export async function ensureAdminRule(bridge: string): Promise<void> {
+export async function ensureNetworkRules(bridge: string): Promise<void> {
   if ((await iptables(['-t', 'filter', '-n', '-L', 'CNI-ADMIN'], true)) !== 0) await iptables(['-t', 'filter', '-N', 'CNI-ADMIN'], true);
-  if ((await iptables(['-t', 'filter', '-C', ...adminRule(bridge)], true)) === 0) return;
-  await iptables(['-t', 'filter', '-A', ...adminRule(bridge)]);
+  for (const r of networkRules(bridge)) {
+    if ((await iptables(['-t', r.table, '-C', r.chain, ...r.spec], true)) === 0) continue;
+    await iptables(['-t', r.table, r.first ? '-I' : '-A', r.chain, ...r.spec]);
+  }
 }
 
-export async function removeAdminRule(bridge: string): Promise<void> {
-  while ((await iptables(['-t', 'filter', '-D', ...adminRule(bridge)], true)) === 0) {
-    /* delete every copy */
+export async function removeNetworkRules(bridge: string): Promise<void> {
+  for (const r of networkRules(bridge)) {
+    while ((await iptables(['-t', r.table, '-D', r.chain, ...r.spec], true)) === 0) {
+      /* delete every copy */
+    }
   }
 }
 

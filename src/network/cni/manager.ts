@@ -3,7 +3,7 @@
 // attach (bridge): persist intent → `ip netns add <prefix><id12>` (pinned, so
 // DEL always finds eth0 and tears the masquerade down) → loopback ADD (lo) →
 // chain ADD bridge/portmap/firewall/tuning (eth0) → persist the final result
-// → once per network the CNI-ADMIN DNAT-accept rule.
+// (the per-network iptables rules are ensured once, before the first ADD).
 // detach: chain DEL in reverse with the persisted result → loopback DEL →
 // `ip netns del` → forget. Operations on one container are serialized; the
 // plugins lock themselves, so different containers proceed in parallel.
@@ -15,8 +15,9 @@ import { type Logger, silentLogger } from '../../common/log.js';
 import type { AttachOptions, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
 import { gatewayOf, pickFreeSubnet, subnetConflict } from '../subnet.js';
 import { type ConfList, type JsonObject, bridgeConfList, loopbackConf, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
-import { ensureAdminRule, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeAdminRule, uplinkMtu } from './host.js';
-import { resolveHostPorts } from './hostports.js';
+import { ensureNetworkRules, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
+import { normalizePort, resolveHostPorts } from './hostports.js';
+import { bindingsOverlap } from '../ports.js';
 import { PluginRunner } from './invoke.js';
 import { containerIdsInRules, deleteRulesAndChains, iptablesSave, masqueradedAddress, rulesForContainer } from './iptables.js';
 import { parseCniResult, sandboxAddress } from './result.js';
@@ -72,9 +73,11 @@ export class CniNetworkManager implements NetworkManager {
   private readonly perContainer = new KeyedQueue();
   private readonly portLock = new Mutex();
   private readonly pendingPorts = new Map<string, PortMapping[]>();
+  /** detaches in flight: a daemon may detach without awaiting (off the critical path) */
+  private readonly detaching = new Map<string, Promise<void>>();
   private network?: { info: BridgeNetworkInfo; confList: ConfList };
   private networkInit?: Promise<void>;
-  private adminRuleDone = false;
+  private rulesDone = false;
 
   constructor(private readonly opts: CniNetworkManagerOptions) {
     this.store = new StateStore(opts.stateDir);
@@ -108,7 +111,7 @@ export class CniNetworkManager implements NetworkManager {
       await this.perContainer.run(s.containerId, () => this.undo(s)).catch((err) => this.log.warn('network: leftover cleanup failed', { container: s.containerId, err: messageOf(err) }));
     }
     await this.sweepOrphans(live);
-    if (states.some((s) => live.has(s.containerId) && s.mode === 'bridge')) await this.ensureAdmin();
+    if (states.some((s) => live.has(s.containerId) && s.mode === 'bridge')) await this.ensureNetworkRules();
   }
 
   attach(containerId: string, opts: AttachOptions): Promise<NetworkAttachment> {
@@ -119,7 +122,7 @@ export class CniNetworkManager implements NetworkManager {
 
   detach(containerId: string): Promise<void> {
     if (!validContainerId(containerId)) return Promise.reject(invalidArgument(`network detach: invalid container id ${JSON.stringify(containerId)}`));
-    return this.perContainer.run(containerId, async () => {
+    const p = this.perContainer.run(containerId, async () => {
       const s = this.cache.get(containerId) ?? (await this.store.get(containerId));
       if (!s) return;
       const t0 = performance.now();
@@ -127,6 +130,12 @@ export class CniNetworkManager implements NetworkManager {
       await this.undo(s, steps);
       this.report('detach', s, t0, steps);
     });
+    this.detaching.set(containerId, p);
+    const forget = () => {
+      if (this.detaching.get(containerId) === p) this.detaching.delete(containerId);
+    };
+    p.then(forget, forget);
+    return p;
   }
 
   /**
@@ -136,8 +145,8 @@ export class CniNetworkManager implements NetworkManager {
    */
   async removeNetwork(): Promise<void> {
     if ([...this.cache.values()].some((s) => s.mode === 'bridge')) throw conflict(`network ${this.name} has attached containers`);
-    await removeAdminRule(this.bridge);
-    this.adminRuleDone = false;
+    await removeNetworkRules(this.bridge);
+    this.rulesDone = false;
     await linkDel(this.bridge);
     await fsp.rm(path.join(this.ipamDir, this.name), { recursive: true, force: true });
     await this.store.removeNetwork(this.name);
@@ -158,11 +167,10 @@ export class CniNetworkManager implements NetworkManager {
     await fsp.mkdir(this.ipamDir, { recursive: true, mode: 0o700 });
     const rec = await this.store.getNetwork(this.name);
     let subnet = rec?.subnet ?? this.opts.subnet;
-    const inUse = await hostIPv4InUse(this.bridge);
     if (subnet === undefined) {
-      subnet = pickFreeSubnet(inUse);
+      subnet = pickFreeSubnet(await hostIPv4InUse(this.bridge));
     } else if (!rec) {
-      const clash = subnetConflict(subnet, inUse);
+      const clash = subnetConflict(subnet, await hostIPv4InUse(this.bridge));
       if (clash) throw invalidArgument(`subnet ${subnet} overlaps ${clash}, which the host already uses`);
     } else if (this.opts.subnet && this.opts.subnet !== rec.subnet) {
       this.log.warn('network: keeping the persisted subnet; remove the network to change it', { persisted: rec.subnet, configured: this.opts.subnet });
@@ -172,10 +180,10 @@ export class CniNetworkManager implements NetworkManager {
     this.network = { info, confList: bridgeConfList({ ...info, ipamDataDir: this.ipamDir }) };
   }
 
-  private async ensureAdmin(): Promise<void> {
-    if (this.adminRuleDone) return;
-    await ensureAdminRule(this.bridge);
-    this.adminRuleDone = true;
+  private async ensureNetworkRules(): Promise<void> {
+    if (this.rulesDone) return;
+    await ensureNetworkRules(this.bridge);
+    this.rulesDone = true;
   }
 
   private netnsName(id: string): string {
@@ -205,13 +213,18 @@ export class CniNetworkManager implements NetworkManager {
       confList: opts.mode === 'bridge' ? network.confList : undefined,
       runtimeConfig: opts.mode === 'bridge' ? (portMappingsRuntimeConfig(ports) as unknown as JsonObject) : {},
     };
+    if (netnsExists(netnsName)) {
+      this.pendingPorts.delete(id);
+      throw conflict(`network attach ${id.slice(0, 12)}: network namespace ${netnsName} already exists (another container whose id starts with ${id.slice(0, 12)}?)`);
+    }
     try {
-      if (netnsExists(netnsName)) throw conflict(`network namespace ${netnsName} already exists (a container whose id starts with ${id.slice(0, 12)}?)`);
       await this.store.put(s);
       this.cache.set(id, s);
       await this.step(steps, 'netns.add', () => netnsAdd(netnsName));
       const env = { containerId: id, netns: netnsPath(netnsName), ifname: 'eth0' };
       await this.step(steps, 'lo.add', () => this.runner.exec('ADD', loopbackConf(), { ...env, ifname: 'lo' }));
+      // before the first ADD sets route_localnet on the bridge: the guard must already be there
+      if (opts.mode === 'bridge') await this.step(steps, 'rules', () => this.ensureNetworkRules());
       const attachment: NetworkAttachment = { mode: opts.mode, netnsPath: netnsPath(netnsName), ports };
       if (opts.mode === 'bridge') {
         const tChain = performance.now();
@@ -225,7 +238,6 @@ export class CniNetworkManager implements NetworkManager {
       s.phase = 'attached';
       s.attachment = attachment;
       await this.step(steps, 'persist', () => this.store.put(s));
-      if (opts.mode === 'bridge') await this.step(steps, 'admin', () => this.ensureAdmin());
       this.report('attach', s, t0, steps);
       return attachment;
     } catch (err) {
@@ -239,6 +251,11 @@ export class CniNetworkManager implements NetworkManager {
   /** Resolve host ports under one lock, so concurrent attaches never pick the same one. */
   private reservePorts(id: string, requested: readonly PortMapping[]): Promise<PortMapping[]> {
     return this.portLock.run(async () => {
+      // a port still held by a container being detached is free as soon as that DEL ends: wait for it
+      for (const [cid, p] of [...this.detaching]) {
+        const s = this.cache.get(cid);
+        if (cid !== id && s && portsOfState(s).some((t) => requested.some((r) => r.hostPort !== 0 && bindingsOverlap(t, normalizePort(r))))) await p.catch(() => {});
+      }
       const taken: PortMapping[] = [];
       for (const [cid, s] of this.cache) if (cid !== id) taken.push(...portsOfState(s));
       for (const [cid, p] of this.pendingPorts) if (cid !== id) taken.push(...p);
