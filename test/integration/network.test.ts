@@ -183,6 +183,15 @@ test('a restarted manager detaches from persisted state; init removes dead conta
   await fx!.manager().init(new Set());
   assert.deepEqual(leftovers(D, d, dVeth), []);
 
+  // namespace already gone at detach (removed behind berth's back): the bridge plugin cannot find eth0 and
+  // leaves its masquerade rule; berth removes what carries the id
+  const F = fx!.newId();
+  const f = await m2.attach(F, { mode: 'bridge', ports: [{ hostIp: '', hostPort: P_WEB + 3002, containerPort: 80, protocol: 'tcp' }] });
+  const fVeth = hostVeth(F);
+  assert.equal(spawnSync('ip', ['netns', 'del', fx!.netnsName(F)]).status, 0);
+  await m2.detach(F);
+  assert.deepEqual(leftovers(F, f, fVeth), []);
+
   // state file lost (crash between ADD and persist, or a wiped data dir): found by IPAM file and rule comments
   const E = fx!.newId();
   const e = await fx!.manager().attach(E, { mode: 'bridge', ports: [{ hostIp: '', hostPort: P_WEB + 3001, containerPort: 80, protocol: 'tcp' }] });
