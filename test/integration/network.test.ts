@@ -5,14 +5,14 @@
 // printed, never asserted.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, symlinkSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { once } from 'node:events';
 import { isKind } from '../../src/common/errors.js';
-import type { NetworkAttachment } from '../../src/network/index.js';
+import { CniNetworkManager, type NetworkAttachment } from '../../src/network/index.js';
 import { NetFixture, cniSkipReason, hostAddress, httpGet, tcpRefused, median } from '../helpers/netfixture.js';
 
 const skip = cniSkipReason();
@@ -162,6 +162,26 @@ test('a host port already published is refused, and the failed attach leaves not
     srv.close();
   }
   await assert.rejects(m.attach(A, { mode: 'bridge', ports: [] }), /already attached/);
+});
+
+test('an ADD that fails half-way (tuning refuses) is rolled back completely', { skip }, async () => {
+  // fault injection: the real plugins, except a tuning whose ADD fails (DEL runs the real one)
+  const dir = path.join(fx!.root, 'plugins');
+  mkdirSync(dir, { recursive: true });
+  for (const p of ['bridge', 'host-local', 'portmap', 'firewall', 'loopback']) symlinkSync(`/usr/lib/cni/${p}`, path.join(dir, p));
+  writeFileSync(
+    path.join(dir, 'tuning'),
+    '#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ]; then cat >/dev/null; echo \'{"cniVersion":"1.0.0","code":999,"msg":"injected failure"}\'; exit 1; fi\nexec /usr/lib/cni/tuning\n',
+    { mode: 0o755 },
+  );
+  const m = new CniNetworkManager({ ...fx!.options(), pluginDir: dir });
+  await m.init(new Set([A, B]));
+  const G = fx!.newId();
+  await assert.rejects(m.attach(G, { mode: 'bridge', ports: [{ hostIp: '', hostPort: P_WEB + 3003, containerPort: 80, protocol: 'tcp' }] }), /CNI tuning ADD.*injected failure/);
+  assert.deepEqual(leftovers(G, undefined), []);
+  const ipam = readdirSync(path.join(fx!.root, 'run', 'ipam', fx!.networkName)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+  assert.deepEqual(ipam.sort(), [a!.ipAddress!, b!.ipAddress!].sort(), 'only A and B hold addresses');
+  assert.equal(await tcpRefused('127.0.0.1', P_WEB + 3003), true);
 });
 
 test('detach: the port stops answering; no veth, rule, reservation or netns is left', { skip }, async () => {
