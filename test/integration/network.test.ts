@@ -86,6 +86,8 @@ let b: NetworkAttachment | undefined;
 test('bridge: two containers get addresses, talk to each other and publish ports', { skip }, async () => {
   const m = fx!.manager();
   await m.init(new Set());
+  // the bridge and its route exist before any container, so other daemons see the subnet as taken
+  assert.match(spawnSync('ip', ['-4', 'route', 'show', 'dev', fx!.bridge], { encoding: 'utf8' }).stdout, new RegExp(`^${fx!.subnet.replace(/\./g, '\\.')} `));
   a = await m.attach(A, {
     mode: 'bridge',
     ports: [
@@ -162,6 +164,13 @@ test('a host port already published is refused, and the failed attach leaves not
     srv.close();
   }
   await assert.rejects(m.attach(A, { mode: 'bridge', ports: [] }), /already attached/);
+});
+
+test('a second daemon (another state dir) may not share the bridge, and sweeps nothing of ours', { skip }, async () => {
+  const other = new CniNetworkManager({ ...fx!.options(), stateDir: path.join(fx!.root, 'state2'), runDir: path.join(fx!.root, 'run2') });
+  await assert.rejects(other.init(new Set()), (err) => isKind(err, 'Conflict') && /bridge .* belongs to another berth daemon/.test(String(err)));
+  assert.equal(await httpGet('127.0.0.1', P_WEB), 'from-a', 'A still published');
+  assert.equal(readFileSync(`/sys/class/net/${fx!.bridge}/ifalias`, 'utf8').trim(), `berth:${path.join(fx!.root, 'state')}`);
 });
 
 test('an ADD that fails half-way (tuning refuses) is rolled back completely', { skip }, async () => {

@@ -4,7 +4,7 @@
 // policy of DROP (set by dockerd on these machines).
 import { existsSync, promises as fsp } from 'node:fs';
 import { run } from '../../common/exec.js';
-import { internal } from '../../common/errors.js';
+import { conflict, internal } from '../../common/errors.js';
 import { nameservers } from '../etcfiles.js';
 import { iptables } from './iptables.js';
 
@@ -127,6 +127,36 @@ export async function removeNetworkRules(bridge: string): Promise<void> {
       /* delete every copy */
     }
   }
+}
+
+/**
+ * Create the bridge with its gateway address before any container exists, so
+ * its route marks the subnet as taken (another daemon choosing a default sees
+ * it) and a DNS server can bind the gateway. The bridge plugin accepts it as
+ * is. The bridge's alias names the state directory of the daemon owning it: a
+ * second berthd with another data root must not share it (its IPAM and its
+ * leftover sweep would collide with ours), so that is refused.
+ */
+export async function ensureBridge(bridge: string, gatewayCidr: string, mtu: number, owner: string): Promise<void> {
+  const tag = `berth:${owner}`;
+  if (!(await linkExists(bridge))) {
+    const add = await run('ip', ['link', 'add', bridge, 'mtu', String(mtu), 'type', 'bridge'], { allowFailure: true });
+    if (add.code !== 0 && !(await linkExists(bridge))) throw internal(`ip link add ${bridge}: ${add.stderr.trim()}`);
+  } else {
+    const alias = (await fsp.readFile(`/sys/class/net/${bridge}/ifalias`, 'utf8').catch(() => '')).trim();
+    const other = alias.startsWith('berth:') ? alias.slice('berth:'.length) : '';
+    if (other && other !== owner && existsSync(other)) {
+      throw conflict(`bridge ${bridge} belongs to another berth daemon (state in ${other}); give this daemon a bridge of its own`);
+    }
+  }
+  await run('ip', ['link', 'set', 'dev', bridge, 'alias', tag]);
+  const addrs = JSON.parse((await run('ip', ['-j', '-4', 'addr', 'show', 'dev', bridge])).stdout || '[]') as AddrJson[];
+  const has = addrs.some((a) => (a.addr_info ?? []).some((i) => `${i.local}/${i.prefixlen}` === gatewayCidr));
+  if (!has) {
+    const r = await run('ip', ['addr', 'add', gatewayCidr, 'dev', bridge], { allowFailure: true });
+    if (r.code !== 0 && !/File exists/.test(r.stderr)) throw internal(`ip addr add ${gatewayCidr} dev ${bridge}: ${r.stderr.trim()}`);
+  }
+  await run('ip', ['link', 'set', bridge, 'up']);
 }
 
 export async function linkExists(name: string): Promise<boolean> {

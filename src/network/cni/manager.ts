@@ -15,7 +15,7 @@ import { type Logger, silentLogger } from '../../common/log.js';
 import type { AttachOptions, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
 import { gatewayOf, pickFreeSubnet, subnetConflict } from '../subnet.js';
 import { type ConfList, type JsonObject, bridgeConfList, loopbackConf, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
-import { ensureNetworkRules, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
+import { ensureBridge, ensureNetworkRules, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
 import { normalizePort, resolveHostPorts } from './hostports.js';
 import { bindingsOverlap } from '../ports.js';
 import { PluginRunner } from './invoke.js';
@@ -177,6 +177,7 @@ export class CniNetworkManager implements NetworkManager {
     }
     if (!rec) await this.store.putNetwork({ version: 1, name: this.name, bridge: this.bridge, subnet });
     const info: BridgeNetworkInfo = { name: this.name, bridge: this.bridge, subnet, gateway: gatewayOf(subnet), mtu: this.opts.mtu ?? (await uplinkMtu()) };
+    await ensureBridge(this.bridge, `${info.gateway}/${subnet.split('/')[1]}`, info.mtu, path.resolve(this.opts.stateDir));
     this.network = { info, confList: bridgeConfList({ ...info, ipamDataDir: this.ipamDir }) };
   }
 
