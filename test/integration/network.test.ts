@@ -170,6 +170,12 @@ test('a second daemon (another state dir) may not share the bridge, and sweeps n
   const other = new CniNetworkManager({ ...fx!.options(), stateDir: path.join(fx!.root, 'state2'), runDir: path.join(fx!.root, 'run2') });
   await assert.rejects(other.init(new Set()), (err) => isKind(err, 'Conflict') && /bridge .* belongs to another berth daemon/.test(String(err)));
   assert.equal(await httpGet('127.0.0.1', P_WEB), 'from-a', 'A still published');
+  // `--network none` does not need the bridge, so it still works there
+  const N = fx!.newId();
+  const n = await other.attach(N, { mode: 'none', ports: [] });
+  await other.detach(N);
+  assert.deepEqual(leftovers(N, n), []);
+  await assert.rejects(other.attach(fx!.newId(), { mode: 'bridge', ports: [] }), /belongs to another berth daemon/);
   assert.equal(readFileSync(`/sys/class/net/${fx!.bridge}/ifalias`, 'utf8').trim(), `berth:${path.join(fx!.root, 'state')}`);
 });
 

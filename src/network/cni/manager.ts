@@ -78,6 +78,7 @@ export class CniNetworkManager implements NetworkManager {
   private network?: { info: BridgeNetworkInfo; confList: ConfList };
   private networkInit?: Promise<void>;
   private rulesDone = false;
+  private storeReady?: Promise<void>;
 
   constructor(private readonly opts: CniNetworkManagerOptions) {
     this.store = new StateStore(opts.stateDir);
@@ -192,6 +193,10 @@ export class CniNetworkManager implements NetworkManager {
   }
 
   private async doAttach(id: string, opts: AttachOptions): Promise<NetworkAttachment> {
+    await (this.storeReady ??= this.store.init().catch((err: unknown) => {
+      this.storeReady = undefined;
+      throw err;
+    }));
     if (this.cache.has(id) || (await this.store.get(id))) throw conflict(`container ${id} is already attached to a network`);
     const t0 = performance.now();
     const steps: Record<string, number> = {};
@@ -201,8 +206,8 @@ export class CniNetworkManager implements NetworkManager {
       this.cache.set(id, s);
       return s.attachment!;
     }
-    await this.ensureNetwork();
-    const network = this.network!;
+    if (opts.mode === 'bridge') await this.ensureNetwork(); // `none` needs no bridge: it works even when the bridge is unavailable
+    const network = this.network;
     const ports = opts.mode === 'bridge' ? await this.reservePorts(id, opts.ports) : [];
     const netnsName = this.netnsName(id);
     const s: ContainerNetState = {
@@ -211,7 +216,7 @@ export class CniNetworkManager implements NetworkManager {
       mode: opts.mode,
       phase: 'adding',
       netnsName,
-      confList: opts.mode === 'bridge' ? network.confList : undefined,
+      confList: opts.mode === 'bridge' ? network!.confList : undefined,
       runtimeConfig: opts.mode === 'bridge' ? (portMappingsRuntimeConfig(ports) as unknown as JsonObject) : {},
     };
     if (netnsExists(netnsName)) {
@@ -229,7 +234,7 @@ export class CniNetworkManager implements NetworkManager {
       const attachment: NetworkAttachment = { mode: opts.mode, netnsPath: netnsPath(netnsName), ports };
       if (opts.mode === 'bridge') {
         const tChain = performance.now();
-        const raw = await this.runner.addList(network.confList, s.runtimeConfig, env, steps);
+        const raw = await this.runner.addList(network!.confList, s.runtimeConfig, env, steps);
         steps['chain.add'] = performance.now() - tChain;
         s.result = raw;
         const addr = sandboxAddress(parseCniResult(raw, 'CNI ADD result'));
