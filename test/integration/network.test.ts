@@ -287,6 +287,7 @@ test('concurrent attaches and detaches of different containers', { skip }, async
   const xVeth = hostVeth(X);
   const detachX = m.detach(X);
   const y = await m.attach(Y, { mode: 'bridge', ports: port });
+  await m.drain();
   await detachX;
   assert.deepEqual(leftovers(X, undefined, xVeth), []);
   serveHttp(Y, 'from-y');

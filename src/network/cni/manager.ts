@@ -139,6 +139,11 @@ export class CniNetworkManager implements NetworkManager {
     return p;
   }
 
+  /** Wait for every detach in flight (a daemon that detaches without awaiting calls this on shutdown). */
+  async drain(): Promise<void> {
+    while (this.detaching.size > 0) await Promise.allSettled([...this.detaching.values()]);
+  }
+
   /**
    * Remove the default network's host state: the DNAT-accept rule, the bridge,
    * the IPAM directory and the record. Refused while containers are attached.
