@@ -46,7 +46,8 @@ export interface NetworkManager {
 // daemon into the container's directory and bind-mounted).
 export { CniNetworkManager } from './cni/manager.js';
 export type { CniNetworkManagerOptions, OperationTiming, BridgeNetworkInfo } from './cni/manager.js';
-export { parsePortSpec, parsePortSpecs, formatPortMapping } from './ports.js';
+export { parsePortSpec, parsePortSpecs, formatPortMapping, portBindingsToMappings, mappingsToNetworkSettingsPorts } from './ports.js';
+export type { PortBindings } from './ports.js';
 export {
   hostsFile,
   hostModeHostsFile,

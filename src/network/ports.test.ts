@@ -41,3 +41,19 @@ test('port bindings: overlap and docker\'s display form', () => {
   assert.equal(formatPortMapping(m('', 8800, 80)), '0.0.0.0:8800->80/tcp');
   assert.equal(formatPortMapping(m('127.0.0.1', 53, 53, 'udp')), '127.0.0.1:53->53/udp');
 });
+
+test('Engine API PortBindings ↔ mappings', async () => {
+  const { portBindingsToMappings, mappingsToNetworkSettingsPorts } = await import('./ports.js');
+  assert.deepEqual(
+    portBindingsToMappings({ '80/tcp': [{ HostIp: '', HostPort: '8800' }, { HostIp: '127.0.0.1', HostPort: '' }], '53/udp': [{ HostPort: '5353' }], '9000': null }),
+    // (integer-like keys come first in JS object order)
+    [m('', 0, 9000), m('', 8800, 80), m('127.0.0.1', 0, 80), m('', 5353, 53, 'udp')],
+  );
+  assert.deepEqual(portBindingsToMappings(null), []);
+  assert.throws(() => portBindingsToMappings({ 'x/tcp': [] }), /invalid port in PortBindings/);
+  assert.throws(() => portBindingsToMappings({ '80/tcp': [{ HostIp: '::1', HostPort: '80' }] }), /IPv6 host address/);
+  assert.deepEqual(mappingsToNetworkSettingsPorts([m('', 8800, 80), m('127.0.0.1', 8801, 80), m('', 53, 53, 'udp')]), {
+    '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8800' }, { HostIp: '127.0.0.1', HostPort: '8801' }],
+    '53/udp': [{ HostIp: '0.0.0.0', HostPort: '53' }],
+  });
+});

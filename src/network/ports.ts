@@ -125,3 +125,31 @@ export function bindingsOverlap(a: PortMapping, b: PortMapping): boolean {
 export function formatPortMapping(p: PortMapping): string {
   return `${p.hostIp || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`;
 }
+
+/** The Engine API's HostConfig.PortBindings: {"80/tcp": [{"HostIp": "", "HostPort": "8800"}]}. */
+export type PortBindings = Record<string, { HostIp?: string; HostPort?: string }[] | null>;
+
+/** PortBindings (what `docker run -p` sends) → mappings for attach; HostPort "" means a random port. */
+export function portBindingsToMappings(bindings: PortBindings | null | undefined): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const [key, list] of Object.entries(bindings ?? {})) {
+    const m = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/i.exec(key);
+    if (!m) throw invalidArgument(`invalid port in PortBindings: ${JSON.stringify(key)}`);
+    const proto = (m[2] ?? 'tcp').toLowerCase();
+    for (const b of list ?? [{}]) {
+      const ip = b.HostIp ?? '';
+      const host = b.HostPort ?? '';
+      const ipPart = ip.includes(':') ? `[${ip}]` : ip;
+      const spec = ip ? `${ipPart}:${host}:${m[1]}` : host ? `${host}:${m[1]}` : m[1]!;
+      out.push(...parsePortSpec(`${spec}/${proto}`));
+    }
+  }
+  return out;
+}
+
+/** NetworkSettings.Ports as docker reports a running container's published ports. */
+export function mappingsToNetworkSettingsPorts(ports: readonly PortMapping[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of ports) (out[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
+  return out;
+}
