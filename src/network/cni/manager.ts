@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { conflict, internal, invalidArgument, messageOf, wrap } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/log.js';
-import type { AttachOptions, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
+import type { AttachOptions, BridgeNetworkInfo, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
 import { gatewayOf, pickFreeSubnet, subnetConflict } from '../subnet.js';
 import { type ConfList, type JsonObject, bridgeConfList, loopbackConf, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
 import { ensureBridge, ensureNetworkRules, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
@@ -51,14 +51,6 @@ export interface OperationTiming {
   ports: number;
   totalMs: number;
   steps: Record<string, number>;
-}
-
-export interface BridgeNetworkInfo {
-  name: string;
-  bridge: string;
-  subnet: string;
-  gateway: string;
-  mtu: number;
 }
 
 export class CniNetworkManager implements NetworkManager {
