@@ -124,6 +124,7 @@ test('bridge: two containers get addresses, talk to each other and publish ports
   assert.equal(await httpGet('127.0.0.1', P_WEB), 'from-a', '127.0.0.1:hostPort');
   assert.equal(await httpGet(hostIp, P_WEB), 'from-a', `${hostIp}:hostPort (the host's own address)`);
   assert.equal(fx!.execIn(B, 'busybox', ['wget', '-q', '-O', '-', `http://${hostIp}:${P_WEB}/`]).out, 'from-a', 'B → host:published port of A');
+  assert.equal(fx!.execIn(A, 'busybox', ['wget', '-q', '-O', '-', `http://${hostIp}:${P_WEB}/`]).out, 'from-a', 'A → host:its own published port (hairpin)');
   assert.equal(await httpGet('127.0.0.1', P_LOCAL), 'from-b', '-p 127.0.0.1:port answers on 127.0.0.1');
   assert.equal(await tcpRefused(hostIp, P_LOCAL), true, '-p 127.0.0.1:port does not answer on the host address');
   assert.equal(await httpGet('127.0.0.1', random.hostPort), 'from-b', 'random host port');
