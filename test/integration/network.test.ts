@@ -238,6 +238,20 @@ test('a restarted manager detaches from persisted state; init removes dead conta
   await m2.detach(F);
   assert.deepEqual(leftovers(F, f, fVeth), []);
 
+  // after a reboot: the state file is still there, the namespace, rules and reservations are not;
+  // init undoes it without complaint
+  const R = fx!.newId();
+  await m2.attach(R, { mode: 'bridge', ports: [{ hostIp: '', hostPort: P_WEB + 3004, containerPort: 80, protocol: 'tcp' }] });
+  const rFile = path.join(fx!.root, 'state', 'containers', `${R}.json`);
+  const saved = readFileSync(rFile);
+  await m2.detach(R);
+  writeFileSync(rFile, saved);
+  const warnings: string[] = [];
+  const quiet = { debug() {}, info() {}, error() {}, warn: (msg: string, f?: Record<string, unknown>) => warnings.push(`${msg} ${JSON.stringify(f)}`) };
+  await new CniNetworkManager({ ...fx!.options(), logger: quiet }).init(new Set());
+  assert.deepEqual(warnings, []);
+  assert.equal(existsSync(rFile), false);
+
   // state file lost (crash between ADD and persist, or a wiped data dir): found by IPAM file and rule comments
   const E = fx!.newId();
   const e = await fx!.manager().attach(E, { mode: 'bridge', ports: [{ hostIp: '', hostPort: P_WEB + 3001, containerPort: 80, protocol: 'tcp' }] });
