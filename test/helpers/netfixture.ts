@@ -108,7 +108,7 @@ export class NetFixture {
     await m.removeNetwork().catch(() => {});
     // belt and braces: whatever still carries this fixture's names
     for (const ns of existsSync('/run/netns') ? readdirSync('/run/netns') : []) if (ns.startsWith(this.netnsPrefix)) spawnSync('ip', ['netns', 'del', ns]);
-    for (const link of [this.bridge, `bt${this.tag}c0`]) if (existsSync(`/sys/class/net/${link}`)) spawnSync('ip', ['link', 'del', link]);
+    for (const link of [this.bridge, `bt${this.tag}c0`, `bt${this.tag}x`]) if (existsSync(`/sys/class/net/${link}`)) spawnSync('ip', ['link', 'del', link]);
     for (const table of ['nat', 'filter']) {
       const save = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout ?? '';
       for (const line of save.split('\n')) {

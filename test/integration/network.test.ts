@@ -177,6 +177,21 @@ test('a second daemon (another state dir) may not share the bridge, and sweeps n
   await other.detach(N);
   assert.deepEqual(leftovers(N, n), []);
   await assert.rejects(other.attach(fx!.newId(), { mode: 'bridge', ports: [] }), /belongs to another berth daemon/);
+  // a daemon with a bridge of its own but (misconfigured) the same network name: its init sweeps none of our rules
+  const third = new CniNetworkManager({
+    ...fx!.options(),
+    stateDir: path.join(fx!.root, 'state3'),
+    runDir: path.join(fx!.root, 'run3'),
+    bridge: `${fx!.bridge.slice(0, -1)}x`,
+    subnet: fx!.subnet.replace(/^10\.251\./, '10.253.'),
+  });
+  try {
+    await third.init(new Set());
+    assert.equal(await httpGet('127.0.0.1', P_WEB), 'from-a', 'A still published after the other daemon swept');
+    assert.match(spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout, new RegExp(A));
+  } finally {
+    await third.removeNetwork();
+  }
   assert.equal(readFileSync(`/sys/class/net/${fx!.bridge}/ifalias`, 'utf8').trim(), `berth:${path.join(fx!.root, 'state')}`);
 });
 

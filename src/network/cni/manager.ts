@@ -13,11 +13,11 @@ import { randomInt } from 'node:crypto';
 import { conflict, internal, invalidArgument, messageOf, wrap } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/log.js';
 import type { AttachOptions, BridgeNetworkInfo, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
-import { gatewayOf, pickFreeSubnet, subnetConflict } from '../subnet.js';
+import { cidrsOverlap, gatewayOf, parseCidr, pickFreeSubnet, subnetConflict } from '../subnet.js';
 import { type ConfList, type JsonObject, bridgeConfList, loopbackConf, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
 import { ensureBridge, ensureNetworkRules, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
 import { normalizePort, resolveHostPorts } from './hostports.js';
-import { bindingsOverlap } from '../ports.js';
+import { bindingsOverlap, isIPv4 } from '../ports.js';
 import { PluginRunner } from './invoke.js';
 import { containerIdsInRules, deleteRulesAndChains, iptablesSave, masqueradedAddress, rulesForContainer } from './iptables.js';
 import { parseCniResult, sandboxAddress } from './result.js';
@@ -30,7 +30,7 @@ export interface CniNetworkManagerOptions {
   /** host-local reservations (tmpfs, gone on reboot), e.g. <exec-root>/cni */
   runDir: string;
   pluginDir?: string;
-  /** CNI network name; rule comments and IPAM directories carry it */
+  /** CNI network name; rule comments and IPAM directories carry it (default "berth", or the bridge's name when one is given) */
   networkName?: string;
   bridge?: string;
   /** default: the first of 10.88.0.0/16, 10.89.0.0/16, … that the host does not use; chosen once, then persisted */
@@ -76,8 +76,9 @@ export class CniNetworkManager implements NetworkManager {
     this.store = new StateStore(opts.stateDir);
     this.runner = new PluginRunner(opts.pluginDir ?? '/usr/lib/cni');
     this.log = opts.logger ?? silentLogger;
-    this.name = opts.networkName ?? 'berth';
     this.bridge = opts.bridge ?? 'berth0';
+    // a daemon given its own bridge gets its own network name too: rule comments and sweeps key on it
+    this.name = opts.networkName ?? (this.bridge === 'berth0' ? 'berth' : this.bridge);
     this.prefix = opts.netnsPrefix ?? 'berth-';
     this.ipamDir = path.join(opts.runDir, 'ipam');
   }
@@ -319,8 +320,12 @@ export class CniNetworkManager implements NetworkManager {
       if (owner && validContainerId(owner) && !known(owner)) orphans.set(owner, f);
     }
     const natRules = await iptablesSave('nat');
+    // only rules whose container address lies in our subnet: another daemon's network could share the name
+    const subnet = parseCidr(network.info.subnet);
     for (const id of containerIdsInRules(natRules, network.info.name)) {
-      if (validContainerId(id) && !known(id) && !orphans.has(id)) orphans.set(id, masqueradedAddress(rulesForContainer(natRules, network.info.name, id)));
+      if (!validContainerId(id) || known(id) || orphans.has(id)) continue;
+      const ip = masqueradedAddress(rulesForContainer(natRules, network.info.name, id));
+      if (ip && isIPv4(ip) && cidrsOverlap(subnet, parseCidr(ip))) orphans.set(id, ip);
     }
     for (const [id, ip] of orphans) {
       this.log.info('network: removing orphaned CNI state', { container: id, ip });
