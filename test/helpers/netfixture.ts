@@ -28,6 +28,8 @@ export class NetFixture {
   readonly timings: OperationTiming[] = [];
   private readonly procs = new Set<ChildProcess>();
   readonly ids = new Set<string>();
+  /** the plugins' shared chains, if they existed before this fixture (then they are left alone) */
+  private readonly sharedChainsBefore = hasChain('filter', 'CNI-FORWARD') || hasChain('nat', 'CNI-HOSTPORT-DNAT');
 
   options(): CniNetworkManagerOptions {
     return {
@@ -117,7 +119,34 @@ export class NetFixture {
         spawnSync('iptables', ['-w', '-t', table, '-D', ...args]);
       }
     }
+    if (!this.sharedChainsBefore) removeIdleSharedChains();
     rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+function hasChain(table: string, chain: string): boolean {
+  return spawnSync('iptables', ['-w', '-t', table, '-n', '-L', chain], { stdio: 'ignore' }).status === 0;
+}
+
+function ruleCount(table: string, chain: string): number {
+  const out = spawnSync('iptables', ['-w', '-t', table, '-S', chain], { encoding: 'utf8' }).stdout ?? '';
+  return out.split('\n').filter((l) => l.startsWith('-A ')).length;
+}
+
+/**
+ * The chains the plugins share (CNI-FORWARD/ADMIN, CNI-HOSTPORT-*), created by
+ * this test run: removed when no CNI user has rules in them any more.
+ */
+export function removeIdleSharedChains(): void {
+  const idle = ruleCount('filter', 'CNI-ADMIN') === 0 && ruleCount('filter', 'CNI-FORWARD') <= 1 && ruleCount('nat', 'CNI-HOSTPORT-DNAT') === 0;
+  if (!idle) return;
+  const ipt = (args: string[]) => spawnSync('iptables', ['-w', ...args], { stdio: 'ignore' }).status === 0;
+  while (ipt(['-t', 'filter', '-D', 'FORWARD', '-m', 'comment', '--comment', 'CNI firewall plugin rules', '-j', 'CNI-FORWARD']));
+  for (const chain of ['PREROUTING', 'OUTPUT']) while (ipt(['-t', 'nat', '-D', chain, '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT']));
+  while (ipt(['-t', 'nat', '-D', 'POSTROUTING', '-m', 'comment', '--comment', 'CNI portfwd requiring masquerade', '-j', 'CNI-HOSTPORT-MASQ']));
+  for (const [table, chain] of [['filter', 'CNI-FORWARD'], ['filter', 'CNI-ADMIN'], ['nat', 'CNI-HOSTPORT-DNAT'], ['nat', 'CNI-HOSTPORT-SETMARK'], ['nat', 'CNI-HOSTPORT-MASQ']] as const) {
+    ipt(['-t', table, '-F', chain]);
+    ipt(['-t', table, '-X', chain]);
   }
 }
 
