@@ -95,7 +95,15 @@ test('bridge: two containers get addresses, talk to each other and publish ports
       { hostIp: '127.0.0.1', hostPort: P_UDP, containerPort: 5353, protocol: 'udp' },
     ],
   });
-  b = await m.attach(B, { mode: 'bridge', ports: [{ hostIp: '127.0.0.1', hostPort: P_LOCAL, containerPort: 80, protocol: 'tcp' }, { hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }] });
+  const hostIp = hostAddress();
+  b = await m.attach(B, {
+    mode: 'bridge',
+    ports: [
+      { hostIp: '127.0.0.1', hostPort: P_LOCAL, containerPort: 80, protocol: 'tcp' },
+      { hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' },
+      { hostIp, hostPort: P_LOCAL + 1, containerPort: 80, protocol: 'tcp' },
+    ],
+  });
   const info = m.info()!;
   assert.equal(info.subnet, fx!.subnet);
   for (const x of [a, b]) {
@@ -115,7 +123,6 @@ test('bridge: two containers get addresses, talk to each other and publish ports
 
   serveHttp(A, 'from-a');
   serveHttp(B, 'from-b');
-  const hostIp = hostAddress();
   assert.equal(await waitHttp(a.ipAddress!, 80, 'from-a'), 'from-a', 'host → A:80');
   assert.equal(await waitHttp(b.ipAddress!, 80, 'from-b'), 'from-b', 'host → B:80');
   assert.equal(fx!.execIn(A, 'busybox', ['ping', '-c', '1', '-W', '5', b.ipAddress!]).code, 0, 'A pings B');
@@ -128,6 +135,8 @@ test('bridge: two containers get addresses, talk to each other and publish ports
   assert.equal(await httpGet('127.0.0.1', P_LOCAL), 'from-b', '-p 127.0.0.1:port answers on 127.0.0.1');
   assert.equal(await tcpRefused(hostIp, P_LOCAL), true, '-p 127.0.0.1:port does not answer on the host address');
   assert.equal(await httpGet('127.0.0.1', random.hostPort), 'from-b', 'random host port');
+  assert.equal(await httpGet(hostIp, P_LOCAL + 1), 'from-b', '-p <host address>:port answers there');
+  assert.equal(await tcpRefused('127.0.0.1', P_LOCAL + 1), true, '-p <host address>:port does not answer on 127.0.0.1');
 
   // a client outside the bridge (its own netns behind a veth, default route to the host) reaches the
   // published port through FORWARD (policy DROP when dockerd runs) thanks to the CNI-ADMIN DNAT rule
