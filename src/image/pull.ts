@@ -94,8 +94,6 @@ export async function pullImage(svc: ImageService, o: PullOptions): Promise<Pull
     const fetched = await repo.manifest(ref.digest ?? ref.tag ?? 'latest').catch((e: unknown) => {
       throw manifestError(e, ref);
     });
-    // nothing is streamed before the reference resolved, so its errors are HTTP errors, as docker's are
-    o.progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
     const want = o.platform ?? { os: 'linux', architecture: ociArch() };
     let manifestBytes = fetched.bytes;
     let manifestDesc: Descriptor = { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.bytes.length };
@@ -116,6 +114,8 @@ export async function pullImage(svc: ImageService, o: PullOptions): Promise<Pull
     if (config.rootfs.diff_ids.length !== manifest.layers.length) {
       throw invalidArgument(`manifest ${manifestDesc.digest} has ${manifest.layers.length} layers but its config lists ${config.rootfs.diff_ids.length} diff IDs`);
     }
+    // nothing is streamed before the reference resolved, so its errors are HTTP errors, as docker's are
+    o.progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
     return await svc.gcLock.shared(async () => {
       await svc.content.put(configRaw, manifest.config.digest);
       await fetchLayers(svc, repo, manifest, config, o);
