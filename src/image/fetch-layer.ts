@@ -24,9 +24,12 @@ export interface FetchLayerDeps {
   id: string;
 }
 
+// The unpack may fail first (a flipped byte breaks gzip before the digest can
+// be checked); the download then goes on alone so that the error the user sees
+// is the verification failure, and nothing waits on a dead unpack.
 async function writeBoth(w: ContentWriter, tap: PassThrough | undefined, chunk: Buffer, tapFailed: Promise<unknown>): Promise<void> {
   await w.write(chunk);
-  if (tap && !tap.destroyed && !tap.write(chunk)) await Promise.race([once(tap, 'drain'), tapFailed]);
+  if (tap && !tap.destroyed && !tap.write(chunk)) await Promise.race([once(tap, 'drain').catch(() => {}), tapFailed.then(() => {}, () => {})]);
 }
 
 /**

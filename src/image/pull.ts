@@ -193,7 +193,8 @@ async function fetchLayers(svc: ImageService, repo: Repository, manifest: Manife
     if (needUnpack && !present[i]!.blob) {
       tap = new PassThrough({ highWaterMark: 4 << 20 });
       apply = svc.snapshotter.applyLayer(Promise.all([parentReady, blobOk.promise]).then(([p]) => p), tap, { expectedDiffId: diffIds[i]! });
-      apply.catch(() => {});
+      const t = tap;
+      apply.catch(() => t.destroy());
     }
     try {
       if (!present[i]!.blob) {

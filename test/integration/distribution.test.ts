@@ -4,13 +4,11 @@
 // registry pushed to the other; the official docker CLI against berthd.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { TestDaemon, isRoot, which, type RunResult } from '../helpers/daemon.js';
-import { makeTar } from '../helpers/tars.js';
+import { TestDaemon, isRoot, which } from '../helpers/daemon.js';
+import { inspect, ok, rootfsTgz } from '../helpers/images.js';
 import { PASS, USER, berthRegistry, distributionRegistry, hasDistribution, type Reg } from '../helpers/registries.js';
 
 const skip = isRoot() ? false : 'needs root (overlay snapshots)';
@@ -18,26 +16,6 @@ let d1: TestDaemon;
 let d2: TestDaemon;
 let dockerConfig: string;
 const env = () => ({ DOCKER_CONFIG: dockerConfig });
-
-export function ok(r: RunResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-/** A gzip rootfs with a few MB of incompressible data, so downloads take more than one read. */
-export async function rootfsTgz(marker: string, mb = 3): Promise<Buffer> {
-  return gzipSync(
-    await makeTar([
-      { name: 'etc/', type: 'directory' },
-      { name: 'etc/marker', data: marker + '\n' },
-      { name: 'data.bin', data: randomBytes(mb << 20) },
-    ]),
-  );
-}
-
-export function inspect(d: TestDaemon, name: string): Record<string, unknown> {
-  return (JSON.parse(ok(d.berth(['image', 'inspect', name]), `inspect ${name}`)) as Record<string, unknown>[])[0]!;
-}
 
 function same(a: Record<string, unknown>, b: Record<string, unknown>): void {
   for (const k of ['Id', 'RootFS', 'Config', 'Architecture', 'Os', 'Created', 'Comment', 'Size']) assert.deepEqual(b[k], a[k], `inspect field ${k}`);
