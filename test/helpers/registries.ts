@@ -123,13 +123,13 @@ export interface FaultProxy {
 }
 
 /**
- * An HTTP proxy in front of `target`. mode "cut": the first blob response over
- * `minSize` bytes is cut after half its body. mode "flip": every blob response
+ * An HTTP proxy in front of `target`. mode "cut": the first `cuts` blob
+ * responses over `minSize` bytes are cut after half their body. mode "flip": every blob response
  * over `minSize` bytes has one byte inverted.
  */
-export async function faultProxy(target: string, mode: 'cut' | 'flip', minSize = 1 << 20): Promise<FaultProxy> {
+export async function faultProxy(target: string, mode: 'cut' | 'flip', minSize = 1 << 20, cuts = 1): Promise<FaultProxy> {
   const [thost, tport] = target.split(':') as [string, string];
-  let cut = false;
+  let cutsLeft = cuts;
   const p: FaultProxy = { host: '', blobBytes: 0, ranges: [], close: async () => {} };
   const server = http.createServer((req, res) => {
     const isBlob = req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '');
@@ -140,8 +140,8 @@ export async function faultProxy(target: string, mode: 'cut' | 'flip', minSize =
       const fault = isBlob && len >= minSize && (ur.statusCode === 200 || ur.statusCode === 206);
       let sent = 0;
       ur.on('data', (c: Buffer) => {
-        if (fault && mode === 'cut' && !cut && sent + c.length > len / 2) {
-          cut = true;
+        if (fault && mode === 'cut' && cutsLeft > 0 && sent + c.length > len / 2) {
+          cutsLeft--;
           const part = c.subarray(0, Math.max(0, Math.floor(len / 2) - sent));
           p.blobBytes += part.length;
           res.write(part, () => res.socket?.destroy());

@@ -108,6 +108,25 @@ describe('pull through faults', { skip }, () => {
     }
   });
 
+  it('a pull that gave up keeps its partial download; the next pull resumes it', async () => {
+    await pushed(`${reg.host}/again/app:1`, 'again', 8);
+    const proxy = await faultProxy(reg.host, 'cut', 64 << 10, 6);
+    try {
+      const name = `${proxy.host}/again/app:1`;
+      const first = await berth(d2, ['pull', name]);
+      assert.notEqual(first.code, 0, 'six cuts in a row exhaust the retries');
+      assert.equal(ingests(d2).length, 1, 'the partial layer stays as a resumable ingest');
+      const seen = proxy.ranges.length;
+      ok(await berth(d2, ['pull', name]), 'second pull');
+      const resumed = proxy.ranges.slice(seen);
+      assert.ok(resumed.length >= 1 && /^bytes=[1-9]\d*-$/.test(resumed[0]!), `the second pull starts with a ranged request: ${JSON.stringify(resumed)}`);
+      assert.equal(inspect(d2, name)['Id'], inspect(d1, `${reg.host}/again/app:1`)['Id']);
+      assert.deepEqual(ingests(d2), []);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('refuses a corrupted blob and stores nothing of it', async () => {
     await pushed(`${reg.host}/bad/app:1`, 'bad', 4);
     const proxy = await faultProxy(reg.host, 'flip');
