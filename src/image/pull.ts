@@ -168,8 +168,11 @@ async function fetchLayers(svc: ImageService, repo: Repository, manifest: Manife
   const limit = Math.max(1, o.concurrency ?? 6);
   let active = 0;
   const queue: (() => void)[] = [];
-  const slot = async () => {
-    if (active >= limit) await new Promise<void>((r) => queue.push(r));
+  const slot = async (id: string) => {
+    if (active >= limit) {
+      o.progress({ status: 'Waiting', id });
+      await new Promise<void>((r) => queue.push(r));
+    }
     active++;
   };
   const release = () => {
@@ -198,7 +201,7 @@ async function fetchLayers(svc: ImageService, repo: Repository, manifest: Manife
     }
     try {
       if (!present[i]!.blob) {
-        await slot();
+        await slot(id);
         try {
           const { tapped } = await fetchLayer({ content: svc.content, repo, progress: o.progress, id }, layer, tap, apply ?? new Promise(() => {}));
           if (tap && !tapped) {

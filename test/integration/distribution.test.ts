@@ -4,6 +4,7 @@
 // registry pushed to the other; the official docker CLI against berthd.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -141,6 +142,29 @@ describe('the docker CLI against berthd', { skip: skip || (which('docker') ? fal
       assert.equal(inspect(d2, name)['Id'], inspect(d1, name)['Id']);
     } finally {
       await reg.stop();
+    }
+  });
+
+  it('docker login through berthd (POST /auth), then push and pull with the stored credentials', async () => {
+    const reg = await berthRegistry(true);
+    const config = mkdtempSync(path.join(tmpdir(), 'berth-docker-cli-config-'));
+    const docker = (d: TestDaemon, args: string[], input?: string) => {
+      const r = spawnSync('docker', args, { input, encoding: 'utf8', env: { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: config } });
+      return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? 128 };
+    };
+    try {
+      const name = `${reg.host}/cli/auth:1`;
+      const file = path.join(d1.root, 'cli-auth.tgz');
+      writeFileSync(file, await rootfsTgz('cli-auth'));
+      ok(d1.berth(['import', file, name]), 'import');
+      const bad = docker(d1, ['login', '-u', USER, '--password-stdin', reg.host], 'nope');
+      assert.notEqual(bad.code, 0);
+      assert.match(ok(docker(d1, ['login', '-u', USER, '--password-stdin', reg.host], PASS), 'docker login'), /Login Succeeded/);
+      assert.match(ok(docker(d1, ['push', name]), 'docker push'), /Pushed/);
+      assert.match(ok(docker(d2, ['pull', name]), 'docker pull'), /Downloaded newer image/);
+    } finally {
+      await reg.stop();
+      rmSync(config, { recursive: true, force: true });
     }
   });
 });

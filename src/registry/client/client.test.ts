@@ -8,6 +8,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import bcrypt from 'bcryptjs';
 import { sha256 } from '../../common/digest.js';
 import { kindOf } from '../../common/errors.js';
@@ -47,6 +48,33 @@ describe('challenges, insecure hosts, certs.d', () => {
       assert.equal(String(t.cert), 'CERT');
       assert.equal(String(t.key), 'KEY');
       assert.deepEqual(tlsFilesFor('other:1', [dir]), {});
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('TLS', () => {
+  it('reaches a loopback registry over HTTPS without verifying it, as docker treats insecure registries', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'berth-client-tls-'));
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    try {
+      try {
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      } catch {
+        t.skip('openssl is not installed: cannot make a test certificate');
+        return;
+      }
+      const reg = await startTestRegistry((c) => (c.tls = { certificate: cert, key }));
+      const client = new RegistryClient(`127.0.0.1:${reg.port}`);
+      try {
+        await client.checkLogin();
+        assert.equal((await client.endpoint()).scheme, 'https');
+      } finally {
+        client.close();
+        await reg.stop();
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

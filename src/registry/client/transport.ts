@@ -3,7 +3,8 @@
 // (and berth's /etc/berth/certs.d/<host>/), or plain HTTP for insecure
 // registries: 127.0.0.0/8 and ::1 by default as docker does, others from the
 // daemon config (a host[:port] or a CIDR). For an insecure registry HTTPS is
-// tried first and plain HTTP is the fallback, as docker does.
+// tried first, without verifying its certificate, and plain HTTP is the
+// fallback, as docker does.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -107,7 +108,9 @@ export class Transport {
       const tls = tlsFilesFor(hostPort, this.opts.certsDirs);
       // Extra CAs add to the system store rather than replace it.
       const ca = tls.ca ? [...tlsModule.rootCertificates, ...tls.ca] : undefined;
-      a = new https.Agent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}), ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) });
+      // As docker: an insecure registry's certificate is not verified (and plain HTTP is the fallback).
+      const verify = !isInsecure(hostPort, this.opts.insecureRegistries);
+      a = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: verify, ...(ca ? { ca } : {}), ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) });
       this.httpsAgents.set(hostPort, a);
     }
     return a;
