@@ -39,7 +39,13 @@ async function writeBoth(w: ContentWriter, tap: PassThrough | undefined, chunk: 
  */
 export async function fetchLayer(d: FetchLayerDeps, layer: Descriptor, tap: PassThrough | undefined, tapFailed: Promise<unknown>): Promise<{ tapped: boolean }> {
   const ref = INGEST_PREFIX + layer.digest;
-  let w = await d.content.writer({ ref, expected: layer.digest, expectedSize: layer.size });
+  const opened = await openOrWait(d, layer, ref);
+  if (opened === 'present') {
+    tap?.end();
+    d.progress({ status: 'Download complete', id: d.id });
+    return { tapped: false };
+  }
+  let w = opened;
   const tapped = w.offset === 0 && tap !== undefined;
   if (!tapped) tap?.end();
   const report = byteProgress(d.progress, 'Downloading', d.id, layer.size);
@@ -99,6 +105,25 @@ export async function fetchLayer(d: FetchLayerDeps, layer: Descriptor, tap: Pass
     else await w.abort().catch(() => {});
     tap?.destroy(err instanceof Error ? err : new Error(String(err)));
     throw err;
+  }
+}
+
+/**
+ * The layer's ingest writer; when another pull is downloading the same blob,
+ * wait for it instead, and take over if it gave up without the blob.
+ */
+async function openOrWait(d: FetchLayerDeps, layer: Descriptor, ref: string): Promise<ContentWriter | 'present'> {
+  let waiting = false;
+  for (;;) {
+    if (await d.content.exists(layer.digest)) return 'present';
+    try {
+      return await d.content.writer({ ref, expected: layer.digest, expectedSize: layer.size });
+    } catch (err) {
+      if (!isKind(err, 'Conflict')) throw err;
+    }
+    if (!waiting) d.progress({ status: 'Waiting', id: d.id });
+    waiting = true;
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -127,6 +127,16 @@ describe('pull through faults', { skip }, () => {
     }
   });
 
+  it('two pulls of the same image at once share the download', async () => {
+    await pushed(`${reg.host}/twice/app:1`, 'twice', 6);
+    const name = `${reg.host}/twice/app:1`;
+    const [a, b] = await Promise.all([berth(d2, ['pull', name]), berth(d2, ['pull', name])]);
+    ok(a, 'first pull');
+    ok(b, 'second pull');
+    assert.equal(inspect(d2, name)['Id'], inspect(d1, name)['Id']);
+    assert.deepEqual(ingests(d2), []);
+  });
+
   it('refuses a corrupted blob and stores nothing of it', async () => {
     await pushed(`${reg.host}/bad/app:1`, 'bad', 4);
     const proxy = await faultProxy(reg.host, 'flip');
