@@ -61,7 +61,7 @@ export function selectPlatform(idx: Descriptor[], want: { os: string; architectu
 
 function manifestError(err: unknown, ref: Reference): unknown {
   if (err instanceof RegistryError && err.status === 404) {
-    const shown = formatReference({ ...ref, ...(ref.digest ? { tag: undefined } : {}) }, true).replace(/^(.*)@/, '$1@');
+    const shown = formatReference(ref.digest ? { domain: ref.domain, path: ref.path, digest: ref.digest } : ref, true);
     return notFound(`manifest for ${shown} not found: ${err.message}`);
   }
   if (err instanceof RegistryError && (err.status === 401 || err.status === 403)) {
