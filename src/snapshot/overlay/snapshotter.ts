@@ -11,7 +11,6 @@ import { alreadyExists, conflict, errnoCode, internal, invalidArgument, notFound
 import { chainId } from '../chain.js';
 import type { LayerApplyResult, Mount, SnapshotInfo, Snapshotter } from '../index.js';
 import { digestLayer, unpackLayer } from './apply.js';
-import { unpackLayerInWorker } from './worker-unpack.js';
 import { SnapshotMetadata, type SnapshotRow } from './metadata.js';
 import { idOfEntry, SnapshotPaths } from './paths.js';
 
@@ -25,8 +24,6 @@ export interface OverlaySnapshotterOptions {
    * never leaves a committed row over unwritten files (default true)
    */
   durable?: boolean;
-  /** unpack each layer in a worker thread of its own (default true; BERTH_UNPACK_WORKERS=0 turns it off) */
-  workers?: boolean;
 }
 
 const MAX_KEY_LENGTH = 512;
@@ -35,7 +32,6 @@ export class OverlaySnapshotter implements Snapshotter {
   private readonly paths: SnapshotPaths;
   private readonly meta: SnapshotMetadata;
   private readonly durable: boolean;
-  private readonly workers: boolean;
   private readonly flusher = new FilesystemFlusher();
 
   constructor(opts: OverlaySnapshotterOptions) {
@@ -46,7 +42,6 @@ export class OverlaySnapshotter implements Snapshotter {
     }
     this.paths = new SnapshotPaths(opts.root.replace(/\/+$/, '') || '/');
     this.durable = opts.durable ?? true;
-    this.workers = opts.workers ?? process.env['BERTH_UNPACK_WORKERS'] !== '0';
     fs.mkdirSync(this.paths.root, { recursive: true, mode: 0o700 });
     this.meta = new SnapshotMetadata(opts.db);
     this.removeLeftovers();
@@ -72,14 +67,12 @@ export class OverlaySnapshotter implements Snapshotter {
       if (known?.kind === 'committed') return this.verifyKnown(parent, layer, expected);
     }
     let parentSettled = !deferred;
-    // A parent rejected while the layer is still unpacking is seen when it is awaited, below.
-    if (deferred) Promise.resolve(parentOrLater).catch(() => {});
 
     const tmp = this.paths.extracting(randomBytes(8).toString('hex'));
     fs.mkdirSync(tmp, { mode: 0o700 });
     try {
       fs.mkdirSync(`${tmp}/fs`, { mode: 0o755 });
-      const res = await (this.workers ? unpackLayerInWorker : unpackLayer)(layer, `${tmp}/fs`);
+      const res = await unpackLayer(layer, `${tmp}/fs`);
       if (expected !== undefined && res.diffId !== expected) throw diffIdMismatch(expected, res.diffId);
       const parent = await parentOrLater;
       parentSettled = true;
