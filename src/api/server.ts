@@ -8,10 +8,12 @@ import type { Daemon } from '../daemon/index.js';
 import { Router } from './router.js';
 import { systemRoutes } from './handlers/system.js';
 import { imageRoutes } from './handlers/images.js';
+import { distributionRoutes } from './handlers/distribution.js';
 
 export function buildRouter(): Router {
   const r = new Router();
   systemRoutes(r);
+  distributionRoutes(r);
   imageRoutes(r);
   return r;
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../common/log.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
 import { OverlaySnapshotter } from '../snapshot/index.js';
+import type { Credentials, RegistryClientOptions } from '../registry/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
@@ -43,6 +44,16 @@ export class Daemon {
       db.close();
       throw err;
     }
+  }
+
+  /** How to reach registries: the daemon's insecure-registries and mirrors, and the caller's credentials. */
+  registryOptions(credentials?: Credentials): RegistryClientOptions {
+    return {
+      insecureRegistries: this.config.insecureRegistries,
+      mirrors: this.config.registryMirrors,
+      userAgent: `berth/${versionInfo().Version}`,
+      ...(credentials ? { credentials } : {}),
+    };
   }
 
   async info(): Promise<SystemInfo> {

@@ -12,4 +12,9 @@ export {
   type Image,
   type DeleteResponseItem,
   type LoadedImage,
+  pullImage,
+  pushImage,
+  parsePlatform,
+  type ProgressMessage,
 } from '../image/index.js';
+export { RegistryClient, type Credentials, type RegistryClientOptions } from '../registry/index.js';

@@ -175,6 +175,14 @@ export class ImageService {
         }
         this.meta.removeName(key);
         out.push({ Untagged: formatReference(parseReference(key), true) });
+        // as docker: once no tag is left, the digest references (RepoDigests) go too
+        const left = this.meta.names(id);
+        if (!user && left.length > 0 && left.every((n) => n.kind === 'digest')) {
+          for (const n of left) {
+            this.meta.removeName(n.name);
+            out.push({ Untagged: formatReference(parseReference(n.name), true) });
+          }
+        }
         if (this.meta.names(id).length > 0 || user) return out;
       } else {
         if (user && (user.running || !opts.force)) {

@@ -82,7 +82,7 @@ export class TestDaemon {
 
   /** Run the berth CLI against this daemon. */
   berth(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): RunResult {
-    const r = spawnSync(process.execPath, [BERTH, '-H', this.host, ...args], { input: opts.input, encoding: 'buffer', env: { ...process.env, ...opts.env }, maxBuffer: 1 << 30 });
+    const r = spawnSync(process.execPath, [BERTH, '-H', this.host, ...args], { input: typeof opts.input === 'string' ? Buffer.from(opts.input) : opts.input, encoding: 'buffer', env: { ...process.env, ...opts.env }, maxBuffer: 1 << 30 });
     return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), code: r.status ?? 128 };
   }
 

@@ -5,6 +5,7 @@ import { parseReference, formatReference, withDefaultTag } from '../../common/re
 import { importImage, loadArchive, planSave, saveImages, type Image } from '../../daemon/index.js';
 import { boolParam, parseFilters, sendJSON, versionNumber, type Ctx, type Router } from '../router.js';
 import { sendError } from '../errors.js';
+import { pullHandler } from './distribution.js';
 import type { HistoryEntry } from '../../oci/image.js';
 
 const V1_44 = versionNumber('1.44');
@@ -120,7 +121,7 @@ export function imageRoutes(r: Router): void {
     const q = ctx.query;
     const fromSrc = q.get('fromSrc');
     if (fromSrc === null) {
-      if (q.get('fromImage')) throw new BerthError('Unavailable', 'pulling images from a registry is not implemented in this berth version yet');
+      if (q.get('fromImage')) return pullHandler(ctx);
       throw invalidArgument('either fromSrc or fromImage must be given');
     }
     if (fromSrc !== '-') throw invalidArgument(`importing from a URL is not supported: use "-" and send the tarball as the body`);
