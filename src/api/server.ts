@@ -8,11 +8,13 @@ import type { Daemon } from '../daemon/index.js';
 import { Router } from './router.js';
 import { systemRoutes } from './handlers/system.js';
 import { imageRoutes } from './handlers/images.js';
+import { buildRoutes } from './handlers/build.js';
 
 export function buildRouter(): Router {
   const r = new Router();
   systemRoutes(r);
   imageRoutes(r);
+  buildRoutes(r);
   return r;
 }
 

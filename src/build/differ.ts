@@ -71,7 +71,7 @@ export function diffLayer(upper: string, opts: DiffOptions = {}): Readable {
           const w = pack.entry(h, (err) => (err ? reject(err) : resolve()));
           body.on('error', reject);
           body.pipe(w);
-        } else pack.entry(h, body ?? undefined, (err) => (err ? reject(err) : resolve()));
+        } else pack.entry(h, body ?? (h.type === 'file' ? Buffer.alloc(0) : undefined), (err) => (err ? reject(err) : resolve()));
       });
     for (const { rel, abs, st } of items) {
       const base = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: clamp(st.mtime), uname: '', gname: '' };

@@ -1,6 +1,6 @@
 // The one wiring file: berthd's services are built here, in dependency order,
 // from the configuration. Nothing else reaches for a global.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -8,6 +8,7 @@ import type { Logger } from '../common/log.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
 import { OverlaySnapshotter } from '../snapshot/index.js';
+import { Builder, NamespaceExecutor, namespaceExecutorAvailable, type Executor } from '../build/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
@@ -20,6 +21,7 @@ export class Daemon {
     readonly db: Database.Database,
     readonly images: ImageService,
     readonly id: string,
+    readonly builder: Builder,
   ) {}
 
   static async create(config: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -38,7 +40,8 @@ export class Daemon {
       const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, db });
       const meta = new ImageMetadataStore(db);
       const images = new ImageService({ content, meta, snapshotter, log });
-      return new Daemon(config, paths, log, db, images, await engineId(paths.dataRoot));
+      const builder = new Builder({ images, db, root: `${paths.dataRoot}/build`, log, ...buildExecutor(`${paths.dataRoot}/build`, log) });
+      return new Daemon(config, paths, log, db, images, await engineId(paths.dataRoot), builder);
     } catch (err) {
       db.close();
       throw err;
@@ -56,6 +59,23 @@ export class Daemon {
   close(): void {
     this.db.close();
   }
+}
+
+/**
+ * RUN steps run through the namespace executor (unshare + pivot_root) until
+ * the runtime's runc-based executor replaces it here.
+ */
+function buildExecutor(root: string, log: Logger): { executor?: Executor } {
+  const why = namespaceExecutorAvailable();
+  if (why) {
+    log.warn('builds cannot RUN commands', { reason: why });
+    return {};
+  }
+  const helper = `${root}/helper`;
+  rmSync(helper, { recursive: true, force: true });
+  mkdirSync(helper, { recursive: true, mode: 0o700 });
+  for (const [name, target] of NamespaceExecutor.helperLinks()) symlinkSync(target, `${helper}/${name}`);
+  return { executor: new NamespaceExecutor(helper) };
 }
 
 async function engineId(dataRoot: string): Promise<string> {

@@ -13,3 +13,4 @@ export {
   type DeleteResponseItem,
   type LoadedImage,
 } from '../image/index.js';
+export { type BuildRequest, type BuildProgress, type BuildResult, DockerfileError } from '../build/index.js';

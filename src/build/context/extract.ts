@@ -54,7 +54,7 @@ function drain(s: Readable): Promise<void> {
 }
 
 /** Detect gzip by its magic bytes and unpack a plain or gzipped tar into `dir`. */
-export async function extractContext(body: Readable, dir: string): Promise<void> {
+export async function extractContext(body: Readable, dir: string, opts: { keepOwner?: boolean } = {}): Promise<void> {
   const first = new PassThrough();
   let decided = false;
   const extract = tar.extract();
@@ -74,6 +74,7 @@ export async function extractContext(body: Readable, dir: string): Promise<void>
           removeExisting(p, true);
           if (!fs.existsSync(p)) fs.mkdirSync(p);
           fs.chmodSync(p, mode);
+          if (opts.keepOwner) fs.lchownSync(p, h.uid ?? 0, h.gid ?? 0);
           await drain(stream);
         } else if (h.type === 'file' || h.type === 'contiguous-file') {
           removeExisting(p, false);
@@ -86,10 +87,12 @@ export async function extractContext(body: Readable, dir: string): Promise<void>
             stream.on('error', rej);
           });
           fs.chmodSync(p, mode);
+          if (opts.keepOwner) fs.lchownSync(p, h.uid ?? 0, h.gid ?? 0);
           fs.utimesSync(p, mtime, mtime);
         } else if (h.type === 'symlink') {
           removeExisting(p, false);
           fs.symlinkSync(h.linkname ?? '', p);
+          if (opts.keepOwner) fs.lchownSync(p, h.uid ?? 0, h.gid ?? 0);
           await drain(stream);
         } else if (h.type === 'link') {
           const target = normalise(h.linkname ?? '');
