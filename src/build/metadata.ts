@@ -91,7 +91,7 @@ export function applyMetadata(st: MetaState, ins: Instruction, env: Env, esc: st
         const val = x(v);
         if (!key) throw new MetadataError('LABEL names can not be blank');
         labels[key] = val;
-        parts.push(`${JSON.stringify(key)}=${JSON.stringify(val)}`);
+        parts.push(`${key}=${val}`);
       }
       cfg.Labels = labels;
       return nop(shell, `LABEL ${parts.join(' ')}`);

@@ -102,7 +102,8 @@ export class Solver {
     st.config.config ??= {};
     const declared = new Map<string, string>();
     const meta: MetaState = { cfg: st.config.config, cmdSet: false };
-    this.done(st);
+    if (st.key.startsWith('sha256:')) this.emit(` ---> ${st.key.slice(7, 19)}\n`);
+    else this.done(st);
     // the base image's ONBUILD triggers run first, then are cleared
     const triggers = st.config.config.OnBuild ?? [];
     const instructions: Instruction[] = [];

@@ -13,6 +13,7 @@ import { register as importCmd } from './commands/import.js';
 import { register as save } from './commands/save.js';
 import { register as load } from './commands/load.js';
 import { register as inspect } from './commands/inspect.js';
+import { register as build } from './commands/build.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -53,6 +54,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   save(program, ctx);
   load(program, ctx);
   inspect(program, ctx);
+  build(program, ctx);
 
   const image = program.command('image').description('Manage images');
   images(image, ctx, 'ls').alias('list');
@@ -63,6 +65,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   importCmd(image, ctx);
   save(image, ctx);
   load(image, ctx);
+  build(image, ctx);
 
   for (const c of extra) program.addCommand(c);
 
