@@ -84,6 +84,7 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
   const x = (s: string) => expandWord(s, env, ctx.escape);
   const kind = ins.kind === 'copy' ? 'COPY' : 'ADD';
   let dest = x(ins.dest);
+  const destShown = dest;
   const trailing = dest.endsWith('/') || dest === '.';
   if (!dest.startsWith('/')) dest = path.posix.join(cfg.WorkingDir || '/', dest);
   dest = path.posix.normalize(dest) + (trailing && !dest.endsWith('/') ? '/' : '');
@@ -134,7 +135,8 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
     return { ...planGroups(merge(gs), dest, empty, exclude, kind), archives };
   });
   const shell = cfg.Shell ?? DEFAULT_SHELL;
-  const createdBy = `${shell.join(' ')} #(nop) ${kind} ${description} in ${dest} `;
+  // docker's legacy builder glues the --chown flag to the description (sic)
+  const createdBy = `${shell.join(' ')} #(nop) ${kind} ${chown !== undefined ? `--chown=${chown}` : ''}${description} in ${destShown} `;
   return {
     createdBy,
     keyParts: [kind, description, dest, chown ?? '', chmod ?? '', exclude, from ?? '', archives, ins.link],

@@ -100,6 +100,9 @@ export class Solver {
     const baseName = expandWord(s.base, this.args.meta, this.df.escape);
     let st = await this.refState(baseName, s.index);
     st.config.config ??= {};
+    // as both docker builders: a stage without PATH gets the default one, in the image too
+    const env0 = st.config.config.Env ?? [];
+    if (!env0.some((e) => e.startsWith('PATH='))) st.config.config.Env = [DEFAULT_PATH, ...env0];
     const declared = new Map<string, string>();
     const meta: MetaState = { cfg: st.config.config, cmdSet: false };
     if (st.key.startsWith('sha256:')) this.emit(` ---> ${st.key.slice(7, 19)}\n`);
