@@ -225,3 +225,10 @@ test('errors name the file and line; - reads a Dockerfile from stdin', { skip },
   assert.match(stdin, /Successfully tagged stdin:1/);
   assert.deepEqual(inspect('stdin:1').Config['Env'], [PATH, 'FROM_STDIN=1']);
 });
+
+test('examples/httpd builds', { skip }, async () => {
+  ok(d.berth(['build', '-t', 'example-httpd', path.join(REPO, 'examples/httpd')]), 'build');
+  const t = await tree('example-httpd');
+  assert.equal(t.tree.get('www/index.html')?.type, 'file');
+  assert.deepEqual((t.config['config'] as { Cmd: string[] }).Cmd, ['httpd', '-f', '-p', '80', '-h', '/www']);
+});
