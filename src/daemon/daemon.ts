@@ -1,6 +1,6 @@
 // The one wiring file: berthd's services are built here, in dependency order,
 // from the configuration. Nothing else reaches for a global.
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -71,11 +71,10 @@ function buildExecutor(root: string, log: Logger): { executor?: Executor } {
     log.warn('builds cannot RUN commands', { reason: why });
     return {};
   }
-  const helper = `${root}/helper`;
-  rmSync(helper, { recursive: true, force: true });
-  mkdirSync(helper, { recursive: true, mode: 0o700 });
-  for (const [name, target] of NamespaceExecutor.helperLinks()) symlinkSync(target, `${helper}/${name}`);
-  return { executor: new NamespaceExecutor(helper) };
+  const dev = `${root}/dev`;
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  NamespaceExecutor.prepareDev(dev);
+  return { executor: new NamespaceExecutor(dev) };
 }
 
 async function engineId(dataRoot: string): Promise<string> {

@@ -7,7 +7,8 @@
 // bounding set, as the Dockerfile's USER. There is no seccomp filter and no
 // cgroup limit: this is for builds until the runc-based executor replaces it.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { mknod, S_IFCHR } from '../../common/libc.js';
 import type { ExecRequest, ExecResult, Executor } from './index.js';
 
 const DEFAULT_CAPS = ['chown', 'dac_override', 'fsetid', 'fowner', 'mknod', 'net_raw', 'setgid', 'setuid', 'setfcap', 'setpcap', 'net_bind_service', 'sys_chroot', 'kill', 'audit_write'];
@@ -15,17 +16,13 @@ const DEFAULT_CAPS = ['chown', 'dac_override', 'fsetid', 'fowner', 'mknod', 'net
 // Runs under /bin/sh in the new namespaces. Positional arguments only: no
 // value from the Dockerfile is ever part of the script text.
 const SCRIPT = `set -eu
-root=$1 host=$2 helper=$3 uid=$4 gid=$5 groups=$6 cwd=$7 nm=$8 caps=$9
+root=$1 host=$2 devdir=$3 uid=$4 gid=$5 groups=$6 cwd=$7 nm=$8 caps=$9
 shift 9
-mount --make-rprivate /
 mount --bind "$root" "$root"
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
-mount -t tmpfs -o nosuid,mode=755,size=32m tmpfs "$root/dev"
-for d in null zero full random urandom tty; do : > "$root/dev/$d"; mount --bind "/dev/$d" "$root/dev/$d"; done
-mkdir -p "$root/dev/shm" "$root/dev/pts" "$root/dev/.oldroot" "$root/dev/.berth"
+mount -t tmpfs -o nosuid,mode=755,size=64m tmpfs "$root/dev"
+cp -a "$devdir"/. "$root/dev/"
 mount -t tmpfs -o nosuid,nodev,mode=1777 shm "$root/dev/shm"
-ln -s /proc/self/fd "$root/dev/fd"; ln -s /proc/self/fd/0 "$root/dev/stdin"; ln -s /proc/self/fd/1 "$root/dev/stdout"; ln -s /proc/self/fd/2 "$root/dev/stderr"
-cp -L "$helper"/* "$root/dev/.berth/"
 while [ "$nm" -gt 0 ]; do
   t=$1 src=$2 dst=$3 ro=$4; shift 4; nm=$((nm - 1))
   if [ "$t" = tmpfs ]; then mount -t tmpfs -o nosuid,nodev tmpfs "$root$dst"; else mount --rbind "$src" "$root$dst"; fi
@@ -36,7 +33,6 @@ cd "$root"
 pivot_root . dev/.oldroot
 cd /
 /dev/.berth/busybox umount -l /dev/.oldroot
-/dev/.berth/busybox rmdir /dev/.oldroot
 cd "$cwd"
 if [ "$groups" = - ]; then g=--clear-groups; else g=--groups=$groups; fi
 exec /dev/.berth/ld.so --library-path /dev/.berth /dev/.berth/setpriv --reuid="$uid" --regid="$gid" "$g" --inh-caps=-all --bounding-set="$caps" -- /dev/.berth/busybox env -i "$@"
@@ -46,7 +42,7 @@ exec /dev/.berth/ld.so --library-path /dev/.berth /dev/.berth/setpriv --reuid="$
 function helperFiles(): Map<string, string> {
   const files = new Map<string, string>();
   files.set('busybox', execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim());
-  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
   if (!setpriv) throw new Error('setpriv (util-linux) not found');
   files.set('setpriv', setpriv);
   for (const line of execFileSync('ldd', [setpriv], { encoding: 'utf8' }).split('\n')) {
@@ -74,11 +70,28 @@ export function namespaceExecutorAvailable(): string | undefined {
 export class NamespaceExecutor implements Executor {
   readonly mountpoints = ['/proc', '/dev'];
 
-  /** `helperDir` holds symlinks to the helper binaries (made once by the daemon). */
-  constructor(private readonly helperDir: string) {}
+  /** `devDir` is the /dev template made by prepareDev() (once, by the daemon). */
+  constructor(private readonly devDir: string) {}
 
-  static helperLinks(): Map<string, string> {
-    return helperFiles();
+  /**
+   * The container's /dev, copied into a fresh tmpfs for every run: the usual
+   * device nodes, the fd symlinks, and .berth/ with the helper binaries.
+   */
+  static prepareDev(dir: string): void {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(`${dir}/.berth`, { recursive: true, mode: 0o755 });
+    fs.chmodSync(dir, 0o755);
+    for (const [name, major, minor] of [['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0]] as const) {
+      mknod(`${dir}/${name}`, S_IFCHR | 0o666, major, minor);
+      fs.chmodSync(`${dir}/${name}`, 0o666);
+    }
+    for (const d of ['shm', 'pts', '.oldroot']) fs.mkdirSync(`${dir}/${d}`, { mode: 0o755 });
+    fs.symlinkSync('/proc/self/fd', `${dir}/fd`);
+    ['stdin', 'stdout', 'stderr'].forEach((n, i) => fs.symlinkSync(`/proc/self/fd/${i}`, `${dir}/${n}`));
+    for (const [name, src] of helperFiles()) {
+      fs.copyFileSync(fs.realpathSync(src), `${dir}/.berth/${name}`);
+      fs.chmodSync(`${dir}/.berth/${name}`, 0o755);
+    }
   }
 
   run(req: ExecRequest): Promise<ExecResult> {
@@ -89,7 +102,7 @@ export class NamespaceExecutor implements Executor {
       '--mount', '--pid', '--fork', '--uts', '--ipc', '--kill-child',
       ...(req.network === 'none' ? ['--net'] : []),
       '/bin/sh', '-c', SCRIPT, 'berth-run',
-      req.rootfs, req.hostname, this.helperDir, String(req.uid), String(req.gid), req.groups.length ? req.groups.join(',') : '-', req.cwd, String(req.mounts.length), caps,
+      req.rootfs, req.hostname, this.devDir, String(req.uid), String(req.gid), req.groups.length ? req.groups.join(',') : '-', req.cwd, String(req.mounts.length), caps,
       ...mountArgs,
       ...req.env,
       ...req.args,
