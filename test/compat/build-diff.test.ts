@@ -18,9 +18,10 @@ function realDocker(args: string[], input?: Buffer): RunResult {
   return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), code: r.status ?? 128 };
 }
 const dockerUp = existsSync(SOCK) && which('docker') !== undefined && realDocker(['version', '--format', '{{.Server.Version}}']).code === 0;
-const skip = !isRoot() ? 'needs root' : !dockerUp ? 'no docker engine answers on /var/run/docker.sock' : !which('busybox') ? 'needs busybox-static' : false;
+const baseSkip = !isRoot() ? 'needs root' : !which('busybox') ? 'needs busybox-static' : false;
+const skip = baseSkip || (!dockerUp ? 'no docker engine answers on /var/run/docker.sock' : false);
 let d: TestDaemon;
-useDaemon(skip, (x) => (d = x));
+useDaemon(baseSkip, (x) => (d = x));
 
 const DOCKERFILE = (base: string) => `FROM ${base}
 ENV A=1 B="two words"
@@ -74,4 +75,27 @@ test('berth and the docker legacy builder give the same tree and config', { skip
     for (const id of built) realDocker(['rmi', '-f', id]);
     realDocker(['rmi', '-f', tag]);
   }
+});
+
+test('the official docker CLI (legacy builder) builds against berthd', { skip: baseSkip || (!which('docker') ? 'no docker CLI' : false), timeout: 120_000 }, () => {
+  const bbtar = path.join(d.root, 'bb2.tar');
+  spawnSync('bash', [path.join(REPO, 'scripts/busybox-rootfs.sh'), path.join(d.root, 'bb2'), bbtar]);
+  ok(d.berth(['import', bbtar, 'busybox:latest']), 'import');
+  const ctx = path.join(d.root, 'ctx2');
+  mkdirSync(ctx, { recursive: true });
+  writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY f /f\nRUN cat /f\nCMD ["cat", "/f"]\n');
+  writeFileSync(path.join(ctx, 'f'), 'via docker cli\n');
+  const run = (args: string[]) => {
+    const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0' } });
+    return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? 128 };
+  };
+  const out = ok(run(['build', '-t', 'viacli:1', ctx]), 'docker build');
+  assert.match(out, /Step 3\/4 : RUN cat \/f\n ---> Running in [a-f0-9]{12}\nvia docker cli\n/);
+  assert.match(out, /Successfully tagged viacli:1\n/);
+  const again = ok(run(['build', '-t', 'viacli:1', ctx]), 'docker build (cached)');
+  assert.equal(again.match(/---> Using cache/g)?.length, 3);
+  writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN exit 5\n');
+  const bad = run(['build', ctx]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /The command '\/bin\/sh -c exit 5' returned a non-zero code: 5/);
 });
