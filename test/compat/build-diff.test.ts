@@ -28,7 +28,7 @@ ENV A=1 B="two words"
 WORKDIR /app
 COPY a.txt dir/ ./
 COPY --chown=65534:65534 b.txt /owned/b.txt
-RUN mkdir -p /made && echo x > /made/x && ln -s x /made/link && rm /bin/vi && chmod 700 /made
+RUN mkdir -p /made && echo x > /made/x && ln -s x /made/link && rm /bin/vi && chmod 700 /made && rm -rf /var && mkdir -p /var/www && echo y > /var/www/y && ln /made/x /made/hard
 USER nobody
 EXPOSE 80
 VOLUME /data
