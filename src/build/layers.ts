@@ -113,3 +113,19 @@ export async function layersPresent(images: ImageService, layers: Descriptor[], 
   const top = chainIds(diffIds).at(-1);
   return top === undefined || (await images.snapshotter.exists(top));
 }
+
+/** A read-only view that stays mounted until release() (for RUN --mount from=). */
+export async function mountView(images: ImageService, tmp: string, diffIds: Digest[]): Promise<{ root: string; release: () => void }> {
+  const top = chainIds(diffIds).at(-1);
+  const target = path.join(tmp, `view-${randomBytes(6).toString('hex')}`);
+  fs.mkdirSync(target, { recursive: true });
+  if (!top) return { root: target, release: () => fs.rmSync(target, { recursive: true, force: true }) };
+  mountAll(await images.snapshotter.mounts(top), target);
+  return {
+    root: target,
+    release: () => {
+      unmount(target);
+      fs.rmSync(target, { recursive: true, force: true });
+    },
+  };
+}

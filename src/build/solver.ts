@@ -12,7 +12,7 @@ import { cacheKey } from './cache.js';
 import type { Executor } from './executor/index.js';
 import { resolveStageRef, type BuildGraph } from './graph.js';
 import { BuildArgs, expansionEnv, parseSingle, type Dockerfile, type Instruction, type Stage } from './instructions/index.js';
-import { layersPresent, withLayer } from './layers.js';
+import { layersPresent, mountView, withLayer } from './layers.js';
 import { applyMetadata, DEFAULT_PATH, DEFAULT_SHELL, nop, type MetaState } from './metadata.js';
 import { expandWord } from './parser/index.js';
 import { mkdirInRoot, lookupIds } from './rootfs.js';
@@ -44,6 +44,7 @@ export type Emit = (text: string) => void;
 export class Solver {
   private readonly results = new Map<number, State>();
   private step = 0;
+  private stageIndex = 0;
   private readonly total: number;
 
   constructor(
@@ -96,6 +97,7 @@ export class Solver {
   }
 
   private async stage(s: Stage): Promise<State> {
+    this.stageIndex = s.index;
     this.header(s.node.original);
     const baseName = expandWord(s.base, this.args.meta, this.df.escape);
     let st = await this.refState(baseName, s.index);
@@ -223,27 +225,41 @@ export class Solver {
     st.key = key;
     const proxies = this.args.proxies();
     const runEnv = [...env, ...argPairs, ...[...proxies].filter(([k]) => !declared.has(k)).map(([k, v]) => `${k}=${v}`)];
-    const layer = await this.layer(st, async (rootfs) => {
-      const prepared = await prepareMounts(rootfs, ins.mounts, executor, {
-        bindRoot: async (from) => {
-          if (from === undefined) return this.contextDir;
-          throw new RunError('RUN --mount=type=bind,from=... is not supported yet');
-        },
-        cacheDir: (cid) => cacheMountDir(this.deps.cacheMounts, cid),
-        secret: (sid) => this.opts.secrets.get(sid),
-      });
-      try {
-        const ids = lookupIds(rootfs, cfg.User || '0', false);
-        const out = progressWriter(this.emit);
-        const r = await executor.run({
-          rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
-          network: ins.network === 'none' ? 'none' : 'host', hostname: id.slice(0, 12), mounts: prepared.mounts, stdout: out, stderr: out,
+    // --mount=type=bind,from=<stage|image>: read-only views mounted for the run
+    const views = new Map<string, string>();
+    const unmountViews: (() => void)[] = [];
+    const viewOf = async (from: string): Promise<string> => {
+      const have = views.get(from);
+      if (have) return have;
+      const fromState = await this.refState(from, this.stageIndex);
+      const v = await mountView(this.deps.images, this.deps.tmp, fromState.config.rootfs.diff_ids);
+      unmountViews.push(v.release);
+      views.set(from, v.root);
+      return v.root;
+    };
+    let layer: boolean;
+    try {
+      layer = await this.layer(st, async (rootfs) => {
+        const prepared = await prepareMounts(rootfs, ins.mounts, executor, {
+          bindRoot: async (from) => (from === undefined ? this.contextDir : viewOf(expandWord(from, expansionEnv(declared, cfg.Env ?? []), this.df.escape))),
+          cacheDir: (cid) => cacheMountDir(this.deps.cacheMounts, cid),
+          secret: (sid) => this.opts.secrets.get(sid),
         });
-        if (r.exitCode !== 0) throw new RunError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`);
-      } finally {
-        removeCreated(rootfs, prepared.created);
-      }
-    });
+        try {
+          const ids = lookupIds(rootfs, cfg.User || '0', false);
+          const out = progressWriter(this.emit);
+          const r = await executor.run({
+            rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
+            network: ins.network === 'none' ? 'none' : 'host', hostname: id.slice(0, 12), mounts: prepared.mounts, stdout: out, stderr: out,
+          });
+          if (r.exitCode !== 0) throw new RunError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`);
+        } finally {
+          removeCreated(rootfs, prepared.created);
+        }
+      });
+    } finally {
+      for (const u of unmountViews) u();
+    }
     this.emit(`Removing intermediate container ${id.slice(0, 12)}\n`);
     addHistory(st, { created, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) });
     return this.record(st);

@@ -232,3 +232,22 @@ test('examples/httpd builds', { skip }, async () => {
   assert.equal(t.tree.get('www/index.html')?.type, 'file');
   assert.deepEqual((t.config['config'] as { Cmd: string[] }).Cmd, ['httpd', '-f', '-p', '80', '-h', '/www']);
 });
+
+test('RUN --mount: bind from the context and from a stage, cache and tmpfs; nothing of them in the layer', { skip }, async () => {
+  const dir = context({
+    Dockerfile: `FROM busybox AS build
+RUN echo built > /artifact
+FROM busybox
+RUN --mount=type=bind,target=/src --mount=type=bind,from=build,source=/,target=/b cat /src/in.txt /b/artifact && ! touch /src/x
+RUN --mount=type=cache,target=/cache echo one >> /cache/log
+RUN --mount=type=cache,target=/cache --mount=type=tmpfs,target=/scratch cat /cache/log && echo t > /scratch/t && echo done > /done
+`,
+    'in.txt': 'from context\n',
+  });
+  const out = ok(d.berth(['build', '-t', 'mnt:1', dir]), 'build');
+  assert.match(out, /from context\nbuilt\n/);
+  assert.match(out, /\none\n/);
+  const t = (await tree('mnt:1')).tree;
+  assert.ok(t.has('done'));
+  for (const p of ['src', 'b', 'cache', 'scratch']) assert.ok(!t.has(p), `${p} left in the image`);
+});
