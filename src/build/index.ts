@@ -5,3 +5,4 @@ export { NamespaceExecutor, namespaceExecutorAvailable, type Executor, type Exec
 export { parseDockerfile, DockerfileError } from './parser/index.js';
 export { parseStages, parseSingle } from './instructions/index.js';
 export { IgnoreMatcher, parseDockerignore } from './context/dockerignore.js';
+export { applyChanges } from './changes.js';

@@ -8,7 +8,7 @@ import type { Logger } from '../common/log.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
 import { OverlaySnapshotter } from '../snapshot/index.js';
-import { Builder, NamespaceExecutor, namespaceExecutorAvailable, type Executor } from '../build/index.js';
+import { applyChanges, Builder, NamespaceExecutor, namespaceExecutorAvailable, type Executor } from '../build/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
@@ -39,7 +39,7 @@ export class Daemon {
       if (cleaned) log.info('removed abandoned ingests', { count: cleaned });
       const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, db });
       const meta = new ImageMetadataStore(db);
-      const images = new ImageService({ content, meta, snapshotter, log });
+      const images = new ImageService({ content, meta, snapshotter, log, applyChanges });
       const builder = new Builder({ images, db, root: `${paths.dataRoot}/build`, log, ...buildExecutor(`${paths.dataRoot}/build`, log) });
       return new Daemon(config, paths, log, db, images, await engineId(paths.dataRoot), builder);
     } catch (err) {
