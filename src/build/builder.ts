@@ -110,6 +110,17 @@ function applyIgnore(dir: string, m: IgnoreMatcher): void {
   walk(dir, '');
 }
 
+/*
+ * The builder's state under the data root:
+ *   build/
+ *     tmp/b-XXXX/         one build's scratch space, removed when it ends
+ *       context/          the unpacked context (.dockerignore applied)
+ *       secrets/<id>      --secret files, 0400, bind-mounted read-only into a RUN
+ *       build-<hex>/      a step's rootfs mount point; view-<hex>/ for --from
+ *     cache-mounts/<h>/   RUN --mount=type=cache directories, by id
+ *     dev/                the /dev template of the namespace executor
+ *   berth.db: table build_cache (key → config and layers after a step)
+ */
 export class Builder {
   readonly cache: BuildCache;
 
