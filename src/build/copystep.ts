@@ -103,11 +103,18 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
   const sources = ins.sources.filter((s) => !/^\d*<<-?/.test(s)).map(x);
   const urls = sources.filter((s) => /^https?:\/\//.test(s));
   const locals = sources.filter((s) => !/^https?:\/\//.test(s));
+  if (ins.checksum !== undefined && urls.length === 0) throw new CopyError('ADD --checksum is only supported for HTTP(S) sources');
   if (urls.length) {
     if (kind === 'COPY') throw new CopyError('COPY does not support URLs: use ADD');
     const dir = scratchDir(ctx.tmp, 'url');
     const names: string[] = [];
     for (const u of urls) names.push(await download(u, dir));
+    if (ins.checksum !== undefined) {
+      const want = x(ins.checksum);
+      if (urls.length !== 1) throw new CopyError('ADD --checksum needs exactly one URL source');
+      const got = 'sha256:' + createHash('sha256').update(fs.readFileSync(path.join(dir, names[0]!))).digest('hex');
+      if (got !== want) throw new CopyError(`digest mismatch ${got}: ${want}`);
+    }
     groups.push({ src: { root: dir, what: 'URL' }, patterns: names, archive: false });
   }
   let fromState: State | undefined;

@@ -203,6 +203,8 @@ test('ADD: a local tar is unpacked, a loopback URL is downloaded; COPY heredocs'
     const dir = context({ Dockerfile: `FROM scratch\nADD arch.tar /x/\nADD http://127.0.0.1:${port}/file.txt /dl/\nCOPY <<EOF /here.txt\nhello \${NAME:-there}\nEOF\n` });
     writeFileSync(path.join(dir, 'arch.tar'), await makeTar([{ name: 'in/', type: 'directory' }, { name: 'in/file', data: 'unpacked' }]));
     ok(d.berth(['build', '-t', 'add:1', dir]), 'build');
+    const sum = context({ Dockerfile: `FROM scratch\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/file.txt /f\n` });
+    assert.match(d.berth(['build', sum]).stderr, /digest mismatch sha256:[a-f0-9]{64}: sha256:0{64}/);
     const t = (await tree('add:1')).tree;
     assert.equal(t.get('x/in/file')?.size, 8);
     assert.equal(t.get('dl/file.txt')?.mode, 0o600);
