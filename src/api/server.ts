@@ -9,12 +9,14 @@ import { Router } from './router.js';
 import { systemRoutes } from './handlers/system.js';
 import { imageRoutes } from './handlers/images.js';
 import { distributionRoutes } from './handlers/distribution.js';
+import { buildRoutes } from './handlers/build.js';
 
 export function buildRouter(): Router {
   const r = new Router();
   systemRoutes(r);
   distributionRoutes(r);
   imageRoutes(r);
+  buildRoutes(r);
   return r;
 }
 

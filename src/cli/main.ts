@@ -16,6 +16,7 @@ import { register as inspect } from './commands/inspect.js';
 import { register as pull } from './commands/pull.js';
 import { register as push } from './commands/push.js';
 import { registerLogin, registerLogout } from './commands/login.js';
+import { register as build } from './commands/build.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -60,6 +61,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   push(program, ctx);
   registerLogin(program, ctx);
   registerLogout(program, ctx);
+  build(program, ctx);
 
   const image = program.command('image').description('Manage images');
   images(image, ctx, 'ls').alias('list');
@@ -72,6 +74,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   load(image, ctx);
   pull(image, ctx);
   push(image, ctx);
+  build(image, ctx);
 
   for (const c of extra) program.addCommand(c);
 

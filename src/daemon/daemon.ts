@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../common/atomic.js';
 import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
 import { OverlaySnapshotter } from '../snapshot/index.js';
 import type { Credentials, RegistryClientOptions } from '../registry/index.js';
+import { applyChanges, Builder, NamespaceExecutor, namespaceExecutorAvailable, type Executor } from '../build/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
@@ -21,6 +22,7 @@ export class Daemon {
     readonly db: Database.Database,
     readonly images: ImageService,
     readonly id: string,
+    readonly builder: Builder,
   ) {}
 
   static async create(config: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -38,8 +40,9 @@ export class Daemon {
       if (cleaned) log.info('removed abandoned ingests', { count: cleaned });
       const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, db });
       const meta = new ImageMetadataStore(db);
-      const images = new ImageService({ content, meta, snapshotter, log });
-      return new Daemon(config, paths, log, db, images, await engineId(paths.dataRoot));
+      const images = new ImageService({ content, meta, snapshotter, log, applyChanges });
+      const builder = new Builder({ images, db, root: `${paths.dataRoot}/build`, log, ...buildExecutor(`${paths.dataRoot}/build`, log) });
+      return new Daemon(config, paths, log, db, images, await engineId(paths.dataRoot), builder);
     } catch (err) {
       db.close();
       throw err;
@@ -67,6 +70,22 @@ export class Daemon {
   close(): void {
     this.db.close();
   }
+}
+
+/**
+ * RUN steps run through the namespace executor (unshare + pivot_root) until
+ * the runtime's runc-based executor replaces it here.
+ */
+function buildExecutor(root: string, log: Logger): { executor?: Executor } {
+  const why = namespaceExecutorAvailable();
+  if (why) {
+    log.warn('builds cannot RUN commands', { reason: why });
+    return {};
+  }
+  const dev = `${root}/dev`;
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  NamespaceExecutor.prepareDev(dev);
+  return { executor: new NamespaceExecutor(dev) };
 }
 
 async function engineId(dataRoot: string): Promise<string> {

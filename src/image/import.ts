@@ -60,7 +60,7 @@ export async function importImage(svc: ImageService, body: Readable, opts: Impor
     name = withDefaultTag(parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo));
     if (name.digest) throw invalidArgument('import: cannot import to a digest reference');
   }
-  const runtime = applyChanges({}, opts.changes ?? []);
+  const runtime = (svc.deps.applyChanges ?? applyChanges)({}, opts.changes ?? []);
   return svc.gcLock.shared(async () => {
     let compression: Compression | undefined;
     const [toStore, toUnpack] = tee(body);

@@ -16,7 +16,7 @@ import {
   validateTag,
   type Reference,
 } from '../common/reference.js';
-import type { Descriptor, ImageConfig, Manifest } from '../oci/image.js';
+import type { Descriptor, ImageConfig, ImageRuntimeConfig, Manifest } from '../oci/image.js';
 import { chainIds, type LayerApplyResult, type Snapshotter } from '../snapshot/index.js';
 import type { ContentStore } from './content.js';
 import { parseImageConfig, parseIndex, parseManifest } from './manifest.js';
@@ -45,6 +45,8 @@ export interface ImageServiceDeps {
   meta: ImageMetadataStore;
   snapshotter: Snapshotter;
   log: Logger;
+  /** `--change` lines → config (the daemon injects the build subsystem's; image/changes.ts otherwise). */
+  applyChanges?: (base: ImageRuntimeConfig, changes: readonly string[]) => ImageRuntimeConfig;
   /** Set by the daemon once containers exist: which container (if any) uses an image. */
   imageUser?: (id: Digest) => { id: string; running: boolean } | undefined;
 }

@@ -1,0 +1,229 @@
+// The builder's entry point: a context (tar, or a bare Dockerfile) and build
+// options in, an image out. It unpacks the context into a private scratch
+// directory, applies .dockerignore, parses the Dockerfile, plans the stages
+// the target needs and solves them, then writes the config and manifest and
+// records the image under its tags.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import type BetterSqlite3 from 'better-sqlite3';
+import { invalidArgument } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { formatReference, parseReference, withDefaultTag, type Reference } from '../common/reference.js';
+import { MediaType } from '../oci/mediatypes.js';
+import type { Manifest } from '../oci/image.js';
+import { ociArch, type ImageService } from '../image/index.js';
+import { BuildCache } from './cache.js';
+import { extractContext } from './context/extract.js';
+import { IgnoreMatcher, parseDockerignore } from './context/dockerignore.js';
+import type { Executor } from './executor/index.js';
+import { buildGraph } from './graph.js';
+import { BuildArgs, parseStages, platformArgs } from './instructions/index.js';
+import { Solver, removeScratch } from './solver.js';
+import { serializeConfig } from './state.js';
+
+export interface BuildRequest {
+  /** the Dockerfile's path inside the context */
+  dockerfile: string;
+  tags: string[];
+  buildArgs: ReadonlyMap<string, string | undefined>;
+  target?: string;
+  noCache: boolean;
+  labels: Record<string, string>;
+  platform?: string;
+  /** secret id → content */
+  secrets: ReadonlyMap<string, Buffer>;
+}
+
+export interface BuildProgress {
+  stream(text: string): void;
+  aux(obj: Record<string, unknown>): void;
+}
+
+export interface BuilderDeps {
+  images: ImageService;
+  db: BetterSqlite3.Database;
+  executor?: Executor;
+  /** the builder's state directory (scratch space, cache mounts) */
+  root: string;
+  log: Logger;
+}
+
+export interface BuildResult {
+  id: string;
+  tags: string[];
+}
+
+/** First bytes of the body decide: a tar (plain or gzip) or a bare Dockerfile. */
+async function peek(body: Readable): Promise<{ head: Buffer; rest: Readable }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const it = body[Symbol.asyncIterator]();
+  let done = false;
+  while (size < 512) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    const b = Buffer.from(r.value as Buffer);
+    chunks.push(b);
+    size += b.length;
+  }
+  const head = Buffer.concat(chunks);
+  const rest = new PassThrough();
+  rest.write(head);
+  if (done) rest.end();
+  else
+    void (async () => {
+      try {
+        for (let r = await it.next(); !r.done; r = await it.next()) if (!rest.write(r.value as Buffer)) await new Promise((res) => rest.once('drain', res));
+        rest.end();
+      } catch (e) {
+        rest.destroy(e as Error);
+      }
+    })();
+  return { head, rest };
+}
+
+function isTar(head: Buffer): boolean {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
+  if (head.length === 0) return true;
+  return head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar';
+}
+
+function applyIgnore(dir: string, m: IgnoreMatcher): void {
+  const walk = (abs: string, rel: string) => {
+    for (const n of fs.readdirSync(abs)) {
+      const r = rel ? `${rel}/${n}` : n;
+      const p = path.join(abs, n);
+      const st = fs.lstatSync(p);
+      if (st.isDirectory()) {
+        if (m.canSkipDir(r)) fs.rmSync(p, { recursive: true, force: true });
+        else {
+          walk(p, r);
+          if (m.matches(r) && fs.readdirSync(p).length === 0) fs.rmdirSync(p);
+        }
+      } else if (m.matches(r)) fs.rmSync(p, { force: true });
+    }
+  };
+  walk(dir, '');
+}
+
+/*
+ * The builder's state under the data root:
+ *   build/
+ *     tmp/b-XXXX/         one build's scratch space, removed when it ends
+ *       context/          the unpacked context (.dockerignore applied)
+ *       secrets/<id>      --secret files, 0400, bind-mounted read-only into a RUN
+ *       build-<hex>/      a step's rootfs mount point; view-<hex>/ for --from
+ *     cache-mounts/<h>/   RUN --mount=type=cache directories, by id
+ *     dev/                the /dev template of the namespace executor
+ *   berth.db: table build_cache (key → config and layers after a step)
+ */
+export class Builder {
+  readonly cache: BuildCache;
+
+  constructor(private readonly deps: BuilderDeps) {
+    this.cache = new BuildCache(deps.db);
+    fs.mkdirSync(path.join(deps.root, 'tmp'), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(path.join(deps.root, 'cache-mounts'), { recursive: true, mode: 0o700 });
+    // scratch directories left by a crash: nothing may still be mounted in them after a restart
+    for (const n of fs.readdirSync(path.join(deps.root, 'tmp'))) removeScratch(path.join(deps.root, 'tmp', n));
+  }
+
+  get hasExecutor(): boolean {
+    return this.deps.executor !== undefined;
+  }
+
+  async build(body: Readable, req: BuildRequest, progress: BuildProgress): Promise<BuildResult> {
+    const tags: Reference[] = req.tags.map((t) => {
+      const r = withDefaultTag(parseReference(t));
+      if (r.digest) throw invalidArgument(`invalid tag "${t}": a tag cannot contain a digest`);
+      return r;
+    });
+    const arch = ociArch();
+    const platform = { os: 'linux', architecture: arch };
+    if (req.platform) {
+      const [os, a] = req.platform.split('/');
+      if (os !== 'linux' || (a && a !== arch)) throw invalidArgument(`platform ${req.platform} is not supported by this builder (only linux/${arch})`);
+    }
+    const images = this.deps.images;
+    return images.gcLock.shared(async () => {
+      const tmp = fs.mkdtempSync(path.join(this.deps.root, 'tmp', 'b-'));
+      try {
+        const ctxDir = path.join(tmp, 'context');
+        fs.mkdirSync(ctxDir, { mode: 0o755 });
+        const { head, rest } = await peek(body);
+        let dockerfileText: string;
+        if (isTar(head)) {
+          await extractContext(rest, ctxDir);
+          const dfPath = path.join(ctxDir, path.posix.normalize('/' + req.dockerfile));
+          let st: fs.Stats | undefined;
+          try {
+            st = fs.statSync(dfPath);
+          } catch {
+            st = undefined;
+          }
+          if (!st?.isFile()) throw invalidArgument(`Cannot locate specified Dockerfile: ${req.dockerfile}`);
+          dockerfileText = fs.readFileSync(dfPath, 'utf8');
+        } else {
+          const chunks: Buffer[] = [];
+          for await (const c of rest) chunks.push(c as Buffer);
+          dockerfileText = Buffer.concat(chunks).toString('utf8');
+        }
+        const ignoreFile = path.join(ctxDir, '.dockerignore');
+        if (fs.existsSync(ignoreFile)) applyIgnore(ctxDir, new IgnoreMatcher(parseDockerignore(fs.readFileSync(ignoreFile, 'utf8'))));
+
+        const df = parseStages(dockerfileText, path.posix.basename(req.dockerfile) || 'Dockerfile');
+        const args = new BuildArgs(req.buildArgs, df.metaArgs, platformArgs({ os: 'linux', arch }), df.escape);
+        const graph = buildGraph(df, req.target, args.meta);
+        const sde = req.buildArgs.get('SOURCE_DATE_EPOCH');
+        let epoch: number | undefined;
+        if (sde !== undefined && sde !== '') {
+          epoch = Number(sde);
+          if (!Number.isInteger(epoch) || epoch < 0) throw invalidArgument(`invalid SOURCE_DATE_EPOCH: ${sde}`);
+        }
+        const secretDir = path.join(tmp, 'secrets');
+        fs.mkdirSync(secretDir, { mode: 0o700 });
+        const secrets = new Map<string, string>();
+        for (const [id, data] of req.secrets) {
+          if (!/^[A-Za-z0-9._-]+$/.test(id)) throw invalidArgument(`invalid secret id "${id}"`);
+          const f = path.join(secretDir, id);
+          fs.writeFileSync(f, data, { mode: 0o400 });
+          secrets.set(id, f);
+        }
+        const solver = new Solver(
+          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), tmp, cacheMounts: path.join(this.deps.root, 'cache-mounts') },
+          df, graph, args,
+          { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets },
+          ctxDir,
+          (t) => progress.stream(t),
+        );
+        const state = await solver.solve();
+        const unused = args.unused();
+        if (unused.length) progress.stream(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
+        if (Object.keys(req.labels).length) {
+          state.config.config = { ...state.config.config, Labels: { ...(state.config.config?.Labels ?? {}), ...req.labels } };
+        }
+        const cfgRaw = serializeConfig(state.config);
+        const cfg = await images.content.put(cfgRaw);
+        const manifest: Manifest = {
+          schemaVersion: 2,
+          mediaType: MediaType.OciManifest,
+          config: { mediaType: MediaType.OciConfig, digest: cfg.digest, size: cfg.size },
+          layers: state.layers,
+        };
+        const man = await images.content.put(Buffer.from(JSON.stringify(manifest)));
+        const { id } = await images.commitImage({ mediaType: MediaType.OciManifest, digest: man.digest, size: man.size }, state.config, tags);
+        progress.aux({ ID: id });
+        progress.stream(`Successfully built ${id.slice(7, 19)}\n`);
+        const shown = tags.map((r) => formatReference(r, true));
+        for (const t of shown) progress.stream(`Successfully tagged ${t}\n`);
+        return { id, tags: shown };
+      } finally {
+        removeScratch(tmp);
+      }
+    });
+  }
+}

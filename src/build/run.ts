@@ -1,0 +1,112 @@
+// RUN: the command line (shell or exec form, heredocs), its environment and
+// user, its --mount list turned into executor mounts (secrets bound read-only
+// from outside the rootfs for this step only), and the run itself. Whatever
+// this step creates only to mount over (mountpoints, secret files) is removed
+// again before the layer is taken, so none of it reaches the image.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { ExecMount, Executor } from './executor/index.js';
+import type { RunMount } from './instructions/index.js';
+import type { Heredoc } from './parser/index.js';
+import { mkdirInRoot, resolveInRoot } from './rootfs.js';
+
+export class RunError extends Error {}
+
+/** The argv of a RUN, with heredocs handed to the shell as it would read them. */
+export function runArgv(args: string[], shellForm: boolean, shell: string[], heredocs: Heredoc[]): string[] {
+  if (!shellForm) return args;
+  const cmd = args[0] ?? '';
+  if (heredocs.length === 1 && /^\s*\d*<<-?\S+\s*$/.test(cmd)) return [...shell, heredocs[0]!.content];
+  if (heredocs.length === 0) return [...shell, cmd];
+  let script = cmd;
+  for (const h of heredocs) script += '\n' + h.content + h.name;
+  return [...shell, script];
+}
+
+export interface MountSources {
+  /** host dir for a bind mount's `from` (context when undefined), or undefined when it is unknown */
+  bindRoot(from: string | undefined): Promise<string>;
+  cacheDir(id: string): string;
+  secret(id: string): string | undefined;
+}
+
+export interface PreparedRun {
+  mounts: ExecMount[];
+  /** paths (in the rootfs) created as mountpoints, removed after the run */
+  created: string[];
+}
+
+/** Make mountpoints in the rootfs and translate --mount entries. */
+export async function prepareMounts(rootfs: string, runMounts: RunMount[], executor: Executor, src: MountSources): Promise<PreparedRun> {
+  const created: string[] = [];
+  for (const mp of executor.mountpoints) mkdirInRoot(rootfs, mp, { uid: 0, gid: 0 }, created);
+  const mounts: ExecMount[] = [];
+  for (const m of runMounts) {
+    const target = path.posix.resolve('/', m.target);
+    let source: string | undefined;
+    let isFile = false;
+    if (m.type === 'secret') {
+      source = src.secret(m.id!);
+      if (!source) {
+        if (m.required) throw new RunError(`secret ${m.id}: not provided`);
+        continue;
+      }
+      isFile = true;
+    } else if (m.type === 'cache') source = src.cacheDir(m.id!);
+    else if (m.type === 'bind') {
+      const root = await src.bindRoot(m.from);
+      source = resolveInRoot(root, m.source ?? '/');
+      if (!fs.existsSync(source)) throw new RunError(`failed to mount ${m.source ?? '/'}: not found`);
+      isFile = !fs.statSync(source).isDirectory();
+    } else if (m.type === 'ssh') {
+      if (m.required) throw new RunError('ssh mounts are not supported by this builder');
+      continue;
+    }
+    if (isFile) {
+      mkdirInRoot(rootfs, path.posix.dirname(target), { uid: 0, gid: 0 }, created);
+      const host = resolveInRoot(rootfs, target);
+      if (!fs.existsSync(host)) {
+        fs.writeFileSync(host, '', { mode: 0o400 });
+        created.push(target);
+      }
+    } else mkdirInRoot(rootfs, target, { uid: 0, gid: 0 }, created);
+    mounts.push({ type: m.type === 'tmpfs' ? 'tmpfs' : 'bind', ...(source ? { source } : {}), target, readOnly: m.type === 'secret' || (m.type === 'bind' && m.readOnly) });
+  }
+  return { mounts, created };
+}
+
+/** Remove what prepareMounts created, deepest first (only if still empty). */
+export function removeCreated(rootfs: string, created: string[]): void {
+  for (const p of [...created].reverse()) {
+    const host = resolveInRoot(rootfs, p, false);
+    try {
+      const st = fs.lstatSync(host);
+      if (st.isDirectory()) fs.rmdirSync(host);
+      else if (st.size === 0) fs.unlinkSync(host);
+    } catch {
+      /* not empty or already gone: it stays, as the RUN left it */
+    }
+  }
+}
+
+export function cacheMountDir(base: string, id: string): string {
+  const dir = path.join(base, createHash('sha256').update(id).digest('hex').slice(0, 32));
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  return dir;
+}
+
+export function containerId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** A writable that forwards text to the progress stream. */
+export function progressWriter(emit: (text: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      emit(chunk.toString('utf8'));
+      cb();
+    },
+  });
+}

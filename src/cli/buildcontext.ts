@@ -1,0 +1,64 @@
+// The build context as the docker CLI sends it: a tar of the context
+// directory without what .dockerignore excludes (the Dockerfile and
+// .dockerignore themselves always go, so the daemon can read them), plus a
+// Dockerfile from outside the context under a generated name.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { IgnoreMatcher, parseDockerignore } from '../common/dockerignore.js';
+
+export interface ContextTar {
+  stream: Readable;
+  /** the Dockerfile's name inside the tar */
+  dockerfile: string;
+}
+
+export function contextTar(dir: string, dockerfile: string | undefined): ContextTar {
+  const root = path.resolve(dir);
+  if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`unable to prepare context: path "${dir}" not found`);
+  const dfAbs = path.resolve(dockerfile ? (path.isAbsolute(dockerfile) ? dockerfile : path.resolve(dockerfile)) : path.join(root, 'Dockerfile'));
+  if (!fs.existsSync(dfAbs)) throw new Error(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${dfAbs}: no such file or directory`);
+  let dfName = path.relative(root, dfAbs).split(path.sep).join('/');
+  const outside = dfName.startsWith('..');
+  if (outside) dfName = `.dockerfile.${randomBytes(10).toString('hex')}`;
+  const ignoreFile = path.join(root, '.dockerignore');
+  const matcher = new IgnoreMatcher(fs.existsSync(ignoreFile) ? parseDockerignore(fs.readFileSync(ignoreFile, 'utf8')) : []);
+  const always = new Set(['.dockerignore', dfName]);
+  const pack = tar.pack();
+  const add = (h: tar.Headers, file?: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (file) {
+        const w = pack.entry(h, (e) => (e ? reject(e) : resolve()));
+        fs.createReadStream(file).on('error', reject).pipe(w);
+      } else pack.entry(h, h.type === 'file' ? Buffer.alloc(0) : undefined, (e) => (e ? reject(e) : resolve()));
+    });
+  const walk = async (abs: string, rel: string): Promise<void> => {
+    for (const n of fs.readdirSync(abs).sort()) {
+      const r = rel ? `${rel}/${n}` : n;
+      const p = path.join(abs, n);
+      const st = fs.lstatSync(p);
+      const ignored = !always.has(r) && matcher.matches(r);
+      if (st.isDirectory()) {
+        if (ignored && matcher.canSkipDir(r)) continue;
+        if (!ignored) await add({ name: r + '/', type: 'directory', mode: st.mode & 0o7777, mtime: st.mtime });
+        await walk(p, r);
+        continue;
+      }
+      if (ignored) continue;
+      const base = { name: r, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
+      if (st.isSymbolicLink()) await add({ ...base, type: 'symlink', linkname: fs.readlinkSync(p) });
+      else if (st.isFile()) await add({ ...base, type: 'file', size: st.size }, st.size ? p : undefined);
+    }
+  };
+  void (async () => {
+    await walk(root, '');
+    if (outside) {
+      const st = fs.statSync(dfAbs);
+      await add({ name: dfName, type: 'file', mode: 0o644, size: st.size, mtime: st.mtime }, st.size ? dfAbs : undefined);
+    }
+    pack.finalize();
+  })().catch((e: unknown) => pack.destroy(e as Error));
+  return { stream: pack as unknown as Readable, dockerfile: dfName };
+}

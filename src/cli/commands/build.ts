@@ -1,0 +1,115 @@
+// berth build [OPTIONS] PATH | -
+import { readFileSync } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { contextTar } from '../buildcontext.js';
+
+interface Opts {
+  tag: string[];
+  file?: string;
+  buildArg: string[];
+  target?: string;
+  cache: boolean;
+  quiet?: boolean;
+  secret: string[];
+  label: string[];
+  platform?: string;
+}
+
+const many = (v: string, p: string[] = []) => [...p, v];
+
+/** --secret id=x,src=path | id=x,env=VAR */
+function readSecret(spec: string): [string, string] {
+  const kv = new Map(spec.split(',').map((f) => {
+    const i = f.indexOf('=');
+    return [f.slice(0, i < 0 ? f.length : i), i < 0 ? '' : f.slice(i + 1)] as [string, string];
+  }));
+  const id = kv.get('id');
+  if (!id) throw new Error(`invalid secret "${spec}": id is required`);
+  const src = kv.get('src') ?? kv.get('source');
+  const env = kv.get('env');
+  let data: Buffer;
+  if (src) data = readFileSync(src);
+  else {
+    const v = process.env[env ?? id];
+    if (v === undefined) throw new Error(`secret ${id}: no src given and no environment variable ${env ?? id}`);
+    data = Buffer.from(v);
+  }
+  return [id, data.toString('base64')];
+}
+
+async function stdinBody(): Promise<{ body: Readable; dockerfile: string }> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const all = Buffer.concat(chunks);
+  const body = new PassThrough();
+  body.end(all);
+  return { body, dockerfile: 'Dockerfile' };
+}
+
+export function register(parent: Command, ctx: CliContext, name = 'build'): Command {
+  return parent
+    .command(name)
+    .description('Build an image from a Dockerfile')
+    .argument('<path>', 'context directory, or - to read a Dockerfile or a tar context from stdin')
+    .option('-t, --tag <name>', 'Name and optionally a tag in the "name:tag" format', many, [])
+    .option('-f, --file <path>', 'Name of the Dockerfile (default "PATH/Dockerfile")')
+    .option('--build-arg <arg>', 'Set build-time variables', many, [])
+    .option('--target <stage>', 'Set the target build stage to build')
+    .option('--no-cache', 'Do not use cache when building the image')
+    .option('-q, --quiet', 'Suppress the build output and print image ID on success')
+    .option('--secret <spec>', 'Secret to expose to the build (id=mysecret,src=/local/secret)', many, [])
+    .option('--label <label>', 'Set metadata for an image', many, [])
+    .option('--platform <platform>', 'Set platform if server is multi-platform capable')
+    .action(async (dir: string, o: Opts) => {
+      const buildArgs: Record<string, string | null> = {};
+      for (const a of o.buildArg) {
+        const i = a.indexOf('=');
+        if (i < 0) buildArgs[a] = process.env[a] ?? null;
+        else buildArgs[a.slice(0, i)] = a.slice(i + 1);
+      }
+      // BuildKit's convention: SOURCE_DATE_EPOCH from the environment is a build arg
+      if (process.env['SOURCE_DATE_EPOCH'] !== undefined && !('SOURCE_DATE_EPOCH' in buildArgs)) buildArgs['SOURCE_DATE_EPOCH'] = process.env['SOURCE_DATE_EPOCH'];
+      const labels: Record<string, string> = {};
+      for (const l of o.label) {
+        const i = l.indexOf('=');
+        labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
+      }
+      const secrets = Object.fromEntries(o.secret.map(readSecret));
+      const { body, dockerfile } = dir === '-' ? await stdinBody() : (() => {
+        const c = contextTar(dir, o.file);
+        return { body: c.stream, dockerfile: c.dockerfile };
+      })();
+      const c = await ctx.client();
+      const res = await c.request('POST', '/build', {
+        query: {
+          t: o.tag, dockerfile: dir === '-' && o.file ? o.file : dockerfile, buildargs: JSON.stringify(buildArgs), target: o.target,
+          nocache: o.cache === false ? '1' : undefined, q: o.quiet ? '1' : undefined, labels: JSON.stringify(labels), platform: o.platform,
+        },
+        body,
+        headers: { 'Content-Type': 'application/x-tar', ...(o.secret.length ? { 'X-Berth-Build-Secrets': Buffer.from(JSON.stringify(secrets)).toString('base64') } : {}) },
+      });
+      let failure: { message: string; code: number } | undefined;
+      let buf = '';
+      const handle = (line: string) => {
+        if (!line.trim()) return;
+        const m = JSON.parse(line) as { stream?: string; error?: string; errorDetail?: { code?: number; message?: string }; aux?: { ID?: string } };
+        if (m.error) failure = { message: m.error, code: m.errorDetail?.code ?? 1 };
+        else if (typeof m.stream === 'string') ctx.out.write(m.stream);
+      };
+      for await (const chunk of res) {
+        buf += (chunk as Buffer).toString('utf8');
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          handle(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      }
+      handle(buf);
+      if (failure) {
+        ctx.err.write(`${failure.message}\n`);
+        process.exitCode = failure.code || 1;
+      }
+    });
+}
