@@ -40,3 +40,6 @@ export interface NetworkManager {
   /** The persisted attachment of a container, if any. */
   get(containerId: string): NetworkAttachment | undefined;
 }
+
+/** host and none only (no bridge): the daemon's network manager until the CNI one is wired. */
+export { LocalNetworkManager } from './local.js';
