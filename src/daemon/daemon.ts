@@ -8,6 +8,9 @@ import type { Logger } from '../common/log.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
 import { OverlaySnapshotter } from '../snapshot/index.js';
+import { LocalNetworkManager, type NetworkManager } from '../network/index.js';
+import { Monitor } from '../runtime/index.js';
+import { ContainerService, ContainerStore } from './containers/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
@@ -19,6 +22,7 @@ export class Daemon {
     readonly log: Logger,
     readonly db: Database.Database,
     readonly images: ImageService,
+    readonly containers: ContainerService,
     readonly id: string,
   ) {}
 
@@ -38,7 +42,14 @@ export class Daemon {
       const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, db });
       const meta = new ImageMetadataStore(db);
       const images = new ImageService({ content, meta, snapshotter, log });
-      return new Daemon(config, paths, log, db, images, await engineId(paths.dataRoot));
+      const monitor = new Monitor({ root: `${paths.execRoot}/runtime` });
+      const store = new ContainerStore(db);
+      // Until the CNI manager lands: host and none only (bridge is a clear error).
+      const network: NetworkManager = new LocalNetworkManager(`${paths.execRoot}/network`);
+      await network.init(new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)));
+      const containers = new ContainerService({ store, images, snapshotter, network, monitor, dir: paths.containers, log });
+      await containers.recover();
+      return new Daemon(config, paths, log, db, images, containers, await engineId(paths.dataRoot));
     } catch (err) {
       db.close();
       throw err;
@@ -54,6 +65,7 @@ export class Daemon {
   }
 
   close(): void {
+    this.containers.close();
     this.db.close();
   }
 }

@@ -13,3 +13,17 @@ export {
   type DeleteResponseItem,
   type LoadedImage,
 } from '../image/index.js';
+export {
+  ContainerService,
+  ZERO_TIME,
+  type ContainerRecord,
+  type ContainerConfig,
+  type HostConfig,
+  type CreateRequest,
+  type ExitResult,
+  type WaitCondition,
+  type AttachSession,
+  type OutputStream,
+} from './containers/index.js';
+export type { NetworkAttachment } from '../network/index.js';
+export type { LogRecord } from '../runtime/index.js';
