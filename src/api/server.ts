@@ -8,11 +8,15 @@ import type { Daemon } from '../daemon/index.js';
 import { Router } from './router.js';
 import { systemRoutes } from './handlers/system.js';
 import { imageRoutes } from './handlers/images.js';
+import { containerRoutes } from './handlers/containers.js';
+import { containerIoRoutes } from './handlers/container-io.js';
 
 export function buildRouter(): Router {
   const r = new Router();
   systemRoutes(r);
   imageRoutes(r);
+  containerRoutes(r);
+  containerIoRoutes(r);
   return r;
 }
 
@@ -37,6 +41,8 @@ export async function listen(daemon: Daemon, hosts: string[], group: string): Pr
   const sockets: string[] = [];
   for (const h of hosts) {
     const server = http.createServer((req, res) => void router.dispatch(daemon, req, res));
+    // attach and exec start ask for `Upgrade: tcp` and get the raw connection (docker's hijack)
+    server.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void router.dispatchUpgrade(daemon, req, socket, head));
     server.keepAliveTimeout = 30_000;
     server.headersTimeout = 0;
     server.requestTimeout = 0;
