@@ -93,6 +93,8 @@ export interface SpecOptions {
   /** extra capabilities (--cap-add) and dropped ones (--cap-drop) */
   capAdd?: string[];
   capDrop?: string[];
+  /** --ulimit, as OCI rlimits */
+  ulimits?: { type: string; hard: number; soft: number }[];
 }
 
 /** moby's oci/caps/defaults.go */
@@ -184,7 +186,8 @@ export function generateSpec(o: SpecOptions): OciSpec {
       env: o.env,
       cwd: o.cwd || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
+      // No rlimits of its own: like docker, the container inherits the daemon's (raising them needs CAP_SYS_RESOURCE).
+      rlimits: o.ulimits ?? [],
       noNewPrivileges: true,
     },
     root: { path: o.rootfs, readonly: !!o.readonlyRootfs },

@@ -221,6 +221,8 @@ export class ContainerService {
         for (const s of this.pendingAttach.get(id) ?? []) s.close();
         this.pendingAttach.delete(id);
         this.resolveWaiters(this.exitWaiters, id, { StatusCode: code, Error: { Message: msg } });
+        // docker removes an --rm container whose start failed
+        if (cur.HostConfig.AutoRemove) await this.removeNow(id).catch(() => {});
         if (err instanceof RuntimeCreateError) throw code === 125 ? internal(msg) : invalidArgument(msg);
         throw err;
       }
