@@ -13,6 +13,10 @@ import { register as importCmd } from './commands/import.js';
 import { register as save } from './commands/save.js';
 import { register as load } from './commands/load.js';
 import { register as inspect } from './commands/inspect.js';
+import { register as run } from './commands/run.js';
+import { register as ps } from './commands/ps.js';
+import { register as logs } from './commands/logs.js';
+import { registerKill, registerRestart, registerRm, registerStart, registerStop, registerWait } from './commands/lifecycle.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -42,6 +46,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
     .version(`berth version ${CLI_VERSION}`, '-v, --version', 'Print version information and quit')
     .option('-H, --host <addr>', 'Daemon socket to connect to (unix:///path or tcp://host:port; default $DOCKER_HOST, else unix:///run/berth/berth.sock)')
     .showHelpAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   version(program, ctx);
   info(program, ctx);
@@ -53,6 +58,25 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   save(program, ctx);
   load(program, ctx);
   inspect(program, ctx);
+  const containerCommands = (p: Command) => {
+    run(p, ctx, 'run');
+    run(p, ctx, 'create');
+    logs(p, ctx);
+    registerStop(p, ctx);
+    registerStart(p, ctx);
+    registerRestart(p, ctx);
+    registerKill(p, ctx);
+    registerWait(p, ctx);
+  };
+  containerCommands(program);
+  ps(program, ctx);
+  registerRm(program, ctx);
+
+  const container = program.command('container').description('Manage containers');
+  containerCommands(container);
+  ps(container, ctx, 'ls').aliases(['ps', 'list']);
+  registerRm(container, ctx, 'rm').alias('remove');
+  inspect(container, ctx, 'container');
 
   const image = program.command('image').description('Manage images');
   images(image, ctx, 'ls').alias('list');
