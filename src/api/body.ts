@@ -7,7 +7,8 @@ import type { Ctx } from './router.js';
 export type Json = Record<string, unknown>;
 
 export async function readJsonBody(ctx: Ctx, max = 4 << 20): Promise<Json> {
-  const buf = await readStream(ctx.req, max);
+  const buf = ctx.upgrade ? ctx.upgrade.body : await readStream(ctx.req, max);
+  if (buf.length > max) throw invalidArgument('request body too large');
   if (!buf.length) return {};
   let v: unknown;
   try {

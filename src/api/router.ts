@@ -15,7 +15,7 @@ export interface Ctx {
   version: number;
   daemon: Daemon;
   /** set when the client asked to upgrade the connection (attach, exec start): the raw socket */
-  upgrade?: { socket: Duplex; head: Buffer };
+  upgrade?: { socket: Duplex; head: Buffer; body: Buffer };
 }
 
 export type Handler = (ctx: Ctx) => Promise<void> | void;
@@ -47,10 +47,30 @@ export class Router {
     res.assignSocket(socket as unknown as import('node:net').Socket);
     res.shouldKeepAlive = false;
     socket.on('error', () => socket.destroy());
-    await this.dispatch(daemon, req, res, { socket, head });
+    // Node leaves an upgraded request's body unparsed: its Content-Length bytes come first on the socket.
+    const want = Number(req.headers['content-length'] ?? 0);
+    let got = head;
+    while (got.length < want) {
+      const more = await new Promise<Buffer | null>((resolve) => {
+        const onData = (d: Buffer) => done(d);
+        const onEnd = () => done(null);
+        const done = (d: Buffer | null) => {
+          socket.off('data', onData);
+          socket.off('end', onEnd);
+          socket.pause();
+          resolve(d);
+        };
+        socket.on('data', onData);
+        socket.on('end', onEnd);
+        socket.resume();
+      });
+      if (!more) break;
+      got = Buffer.concat([got, more]);
+    }
+    await this.dispatch(daemon, req, res, { socket, head: got.subarray(want), body: got.subarray(0, want) });
   }
 
-  async dispatch(daemon: Daemon, req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+  async dispatch(daemon: Daemon, req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer; body: Buffer }): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://berth');
       let pathname = url.pathname;

@@ -10,6 +10,7 @@ import { systemRoutes } from './handlers/system.js';
 import { imageRoutes } from './handlers/images.js';
 import { containerRoutes } from './handlers/containers.js';
 import { containerIoRoutes } from './handlers/container-io.js';
+import { execRoutes } from './handlers/exec.js';
 
 export function buildRouter(): Router {
   const r = new Router();
@@ -17,6 +18,7 @@ export function buildRouter(): Router {
   imageRoutes(r);
   containerRoutes(r);
   containerIoRoutes(r);
+  execRoutes(r);
   return r;
 }
 

@@ -16,6 +16,7 @@ import { register as inspect } from './commands/inspect.js';
 import { register as run } from './commands/run.js';
 import { register as ps } from './commands/ps.js';
 import { register as logs } from './commands/logs.js';
+import { register as exec } from './commands/exec.js';
 import { registerKill, registerRestart, registerRm, registerStart, registerStop, registerWait } from './commands/lifecycle.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
@@ -62,6 +63,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
     run(p, ctx, 'run');
     run(p, ctx, 'create');
     logs(p, ctx);
+    exec(p, ctx);
     registerStop(p, ctx);
     registerStart(p, ctx);
     registerRestart(p, ctx);

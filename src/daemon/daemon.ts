@@ -10,7 +10,7 @@ import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/in
 import { OverlaySnapshotter } from '../snapshot/index.js';
 import { LocalNetworkManager, type NetworkManager } from '../network/index.js';
 import { Monitor } from '../runtime/index.js';
-import { ContainerService, ContainerStore } from './containers/index.js';
+import { ContainerService, ContainerStore, ExecService } from './containers/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
@@ -23,6 +23,7 @@ export class Daemon {
     readonly db: Database.Database,
     readonly images: ImageService,
     readonly containers: ContainerService,
+    readonly exec: ExecService,
     readonly id: string,
   ) {}
 
@@ -49,7 +50,8 @@ export class Daemon {
       await network.init(new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)));
       const containers = new ContainerService({ store, images, snapshotter, network, monitor, dir: paths.containers, log });
       await containers.recover();
-      return new Daemon(config, paths, log, db, images, containers, await engineId(paths.dataRoot));
+      const exec = new ExecService(containers, monitor, `${paths.execRoot}/runtime/exec`);
+      return new Daemon(config, paths, log, db, images, containers, exec, await engineId(paths.dataRoot));
     } catch (err) {
       db.close();
       throw err;

@@ -15,6 +15,9 @@ export {
 } from '../image/index.js';
 export {
   ContainerService,
+  ExecService,
+  type ExecConfig,
+  type ExecSession,
   ZERO_TIME,
   type ContainerRecord,
   type ContainerConfig,

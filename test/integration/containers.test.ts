@@ -173,3 +173,22 @@ test('--restart on-failure:2 restarts twice, then stays exited', { skip }, async
   assert.equal(inspect('flaky').State.ExitCode, 3);
   ok(d.berth(['rm', 'flaky']), 'rm');
 });
+
+test('exec: output, exit code, stdin, user/workdir/env, 126, only in running containers', { skip }, () => {
+  ok(d.berth(['run', '-d', '--name', 'ex', ...NET, 'busybox', 'sleep', '1000']), 'run');
+  assert.equal(ok(d.berth(['exec', 'ex', 'echo', 'hi']), 'exec'), 'hi\n');
+  const r = d.berth(['exec', 'ex', 'sh', '-c', 'echo out; echo err >&2; exit 4']);
+  assert.deepEqual([r.code, r.stdout, r.stderr], [4, 'out\n', 'err\n']);
+  assert.equal(ok(d.berth(['exec', '-i', 'ex', 'cat'], { input: 'through stdin\n' }), 'exec -i'), 'through stdin\n');
+  assert.equal(ok(d.berth(['exec', '-u', 'nobody', '-w', '/tmp', '-e', 'X=1', 'ex', 'sh', '-c', 'echo $(id -u) $(pwd) $X']), 'exec opts'), '65534 /tmp 1\n');
+  const ps = ok(d.berth(['exec', 'ex', 'ps', '-o', 'pid,comm']), 'exec ps');
+  assert.match(ps, /^\s*1\s+sleep$/m, 'exec joins the container pid namespace');
+  const bad = d.berth(['exec', 'ex', 'nonexistent-cmd']);
+  assert.equal(bad.code, 126);
+  assert.match(bad.stdout + bad.stderr, /executable file not found/);
+  ok(d.berth(['stop', '-t', '0', 'ex']), 'stop');
+  const notRunning = d.berth(['exec', 'ex', 'true']);
+  assert.equal(notRunning.code, 1);
+  assert.match(notRunning.stderr, /is not running/);
+  ok(d.berth(['rm', 'ex']), 'rm');
+});
