@@ -179,7 +179,7 @@ test('exec: output, exit code, stdin, user/workdir/env, 126, only in running con
   assert.equal(ok(d.berth(['exec', 'ex', 'echo', 'hi']), 'exec'), 'hi\n');
   const r = d.berth(['exec', 'ex', 'sh', '-c', 'echo out; echo err >&2; exit 4']);
   assert.deepEqual([r.code, r.stdout, r.stderr], [4, 'out\n', 'err\n']);
-  assert.equal(ok(d.berth(['exec', '-i', 'ex', 'cat'], { input: 'through stdin\n' }), 'exec -i'), 'through stdin\n');
+  assert.equal(ok(d.berth(['exec', '-i', 'ex', 'cat'], { input: Buffer.from('through stdin\n') }), 'exec -i'), 'through stdin\n');
   assert.equal(ok(d.berth(['exec', '-u', 'nobody', '-w', '/tmp', '-e', 'X=1', 'ex', 'sh', '-c', 'echo $(id -u) $(pwd) $X']), 'exec opts'), '65534 /tmp 1\n');
   const ps = ok(d.berth(['exec', 'ex', 'ps', '-o', 'pid,comm']), 'exec ps');
   assert.match(ps, /^\s*1\s+sleep$/m, 'exec joins the container pid namespace');
