@@ -5,7 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon, isRoot } from '../helpers/daemon.js';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon, isRoot, which, BERTH } from '../helpers/daemon.js';
 import { cleanupContainers, importBusybox } from '../helpers/containers.js';
 
 const skip = isRoot() ? false : 'needs root (runc, conmon, overlay)';
@@ -191,4 +192,22 @@ test('exec: output, exit code, stdin, user/workdir/env, 126, only in running con
   assert.equal(notRunning.code, 1);
   assert.match(notRunning.stderr, /is not running/);
   ok(d.berth(['rm', 'ex']), 'rm');
+});
+
+test('run -it: a real TTY with the terminal size, and the exit code', { skip: skip || (!which('script') && 'script (util-linux) is not installed') }, () => {
+  const berth = `${process.execPath} ${BERTH} -H ${d.host}`;
+  const r = spawnSync('sh', ['-c', `(sleep 2; printf 'stty size; tty; exit 7\\n'; sleep 2) | script -qec "stty rows 21 cols 77; ${berth} run -it --rm ${NET.join(' ')} busybox sh" /dev/null`], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 7, r.stdout + r.stderr);
+  assert.match(r.stdout, /21 77\r*\n/);
+  assert.match(r.stdout, /\/dev\/pts\/0\r*\n/);
+});
+
+test('logs -f follows until the container exits', { skip }, () => {
+  const r = d.berth(['run', '--name', 'counter', ...NET, 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo $i; sleep 0.2; done']);
+  assert.equal(r.stdout, '1\n2\n3\n');
+  ok(d.berth(['start', 'counter']), 'start again');
+  const f = ok(d.berth(['logs', '-f', 'counter']), 'logs -f');
+  assert.equal(f, '1\n2\n3\n1\n2\n3\n');
+  assert.equal(ok(d.berth(['logs', '--tail', '2', 'counter']), 'tail'), '2\n3\n');
+  ok(d.berth(['rm', 'counter']), 'rm');
 });
