@@ -23,6 +23,7 @@ import { generateName, validateName } from './names.js';
 import { defaultHostConfig, logSizeMax, mergeConfig, networkMode, parseBind, specOptions, writeEtcFiles } from './setup.js';
 import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
+import { recoverContainers } from './recovery.js';
 import { ZERO_TIME, type ContainerRecord, type CreateRequest } from './types.js';
 
 export interface ContainerServiceDeps {
@@ -68,7 +69,8 @@ export class ContainerService {
     return path.join(this.dirOf(id), 'ctr.log');
   }
 
-  private lock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  /** Serialise start, exit handling and recovery per container (internal). */
+  lock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(id) ?? Promise.resolve();
     const next = prev.then(fn, fn);
     const tail = next.catch(() => {});
@@ -252,7 +254,8 @@ export class ContainerService {
     });
   }
 
-  private async finishExit(c: ContainerRecord, code: number, at: Date, oomKilled: boolean, error: string): Promise<void> {
+  /** Record an exit and release the container's resources (internal; under lock). */
+  async finishExit(c: ContainerRecord, code: number, at: Date, oomKilled: boolean, error: string): Promise<void> {
     const id = c.Id;
     const dir = this.dirOf(id);
     await this.d.monitor.delete(id, true).catch((err: unknown) => this.d.log.warn('runc delete failed', { id: id.slice(0, 12), err: messageOf(err) }));
@@ -391,43 +394,9 @@ export class ContainerService {
     }
   }
 
-  /**
-   * After a daemon start: containers that kept running are adopted; those that
-   * exited meanwhile get their real exit code from conmon's exit file; a
-   * container whose conmon died is killed (nothing would ever report its exit).
-   * Then exits are watched, and always/unless-stopped containers come back.
-   */
+  /** After a daemon start: see recovery.ts. */
   async recover(): Promise<void> {
-    for (const c of this.d.store.all()) {
-      if (!c.State.Running) {
-        if (c.State.Restarting) {
-          c.State = { ...c.State, Status: 'exited', Restarting: false };
-          this.d.store.save(c);
-        }
-        continue;
-      }
-      const dir = this.dirOf(c.Id);
-      const exit = this.d.monitor.exitOf(c.Id, dir);
-      if (exit) {
-        await this.lock(c.Id, () => this.finishExit(c, exit.code, exit.at, exit.oomKilled, ''));
-        continue;
-      }
-      const st = await this.d.monitor.state(c.Id);
-      if (st && (st.status === 'running' || st.status === 'paused') && this.d.monitor.conmonAlive(dir)) {
-        c.State.Pid = st.pid;
-        this.d.store.save(c);
-        continue;
-      }
-      if (st && st.status === 'running') await this.d.monitor.kill(c.Id, 'SIGKILL', true).catch(() => {});
-      await this.lock(c.Id, () => this.finishExit(c, 255, new Date(), false, 'container monitor (conmon) exited while berthd was down'));
-    }
-    this.stopWatching = this.d.monitor.watchExits((id) => void this.handleExit(id).catch((err: unknown) => this.d.log.error('exit handling failed', { id: id.slice(0, 12), err: messageOf(err) })));
-    for (const c of this.d.store.all()) {
-      const p = c.HostConfig.RestartPolicy.Name;
-      if (!c.State.Running && (p === 'always' || (p === 'unless-stopped' && !c.HasBeenManuallyStopped))) {
-        await this.start(c.Id).catch((err: unknown) => this.d.log.error('restart at daemon start failed', { id: c.Id.slice(0, 12), err: messageOf(err) }));
-      }
-    }
+    this.stopWatching = await recoverContainers(this, this.d.store, this.d.monitor, this.d.log);
   }
 
   close(): void {
