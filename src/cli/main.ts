@@ -41,6 +41,10 @@ function normaliseHost(h: string | undefined): string | undefined {
  * server runs in-process, not through the daemon); src/cmd/berth.ts passes them.
  */
 export async function main(argv = process.argv, extra: Command[] = []): Promise<void> {
+  // `berth logs | head`: a closed pipe ends the command quietly, as docker's does.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   const ctx = new CliContext(normaliseHost(hostFromArgv(argv.slice(2))));
   const program = new Command('berth')
     .description('A Docker-compatible container engine')

@@ -5,3 +5,4 @@ export { resolveUser, type ResolvedUser } from './user.js';
 export { Monitor, RuntimeCreateError, readPid, startFailureCode, type CreateOptions, type ExitInfo, type RuncState } from './monitor.js';
 export { readLog, parseRecord, recordSeconds, type LogRecord, type ReadLogOptions } from './logs.js';
 export { runExec, type ExecOptions, type ExecHandle } from './exec.js';
+export { LogRotator, rotatedFiles } from './rotate.js';

@@ -44,73 +44,102 @@ export interface ReadLogOptions {
   /** whether the container still runs (follow stops when it does not and the file is drained) */
   running: () => boolean;
   signal?: AbortSignal;
+  /** older, rotated files, oldest first */
+  rotated?: string[];
 }
 
-/** Yield the log's records, then (with follow) new ones until the container stops. */
+/** Yield the log's records (rotated files first), then (with follow) new ones until the container stops. */
 export async function* readLog(file: string, o: ReadLogOptions): AsyncGenerator<LogRecord> {
   const keep = (r: LogRecord) => (o.since === undefined || recordSeconds(r.time) > o.since) && (o.until === undefined || recordSeconds(r.time) <= o.until);
+  let fd: number | undefined;
   let offset = 0;
-  let ino = 0;
   try {
-    const st = fs.statSync(file);
-    ino = st.ino;
-    offset = st.size;
+    fd = fs.openSync(file, 'r');
+    offset = fs.fstatSync(fd).size;
   } catch {
-    if (!o.follow) return;
+    fd = undefined;
   }
-  if (ino) {
-    const recs: LogRecord[] = [];
-    const rl = createInterface({ input: fs.createReadStream(file, { end: offset - 1 }), crlfDelay: Infinity });
+  const recs: LogRecord[] = [];
+  const sources = [...(o.rotated ?? []).map((f) => ({ f, end: undefined as number | undefined })), ...(fd !== undefined ? [{ f: file, end: offset }] : [])];
+  for (const { f, end } of sources) {
+    if (end === 0) continue;
+    let input: fs.ReadStream;
+    try {
+      input = fs.createReadStream(f, end === undefined ? {} : { end: end - 1 });
+    } catch {
+      continue;
+    }
+    input.on('error', () => {});
+    const rl = createInterface({ input, crlfDelay: Infinity });
     for await (const line of rl) {
       const r = parseRecord(line);
       if (!r || !keep(r)) continue;
-      recs.push(r);
-      if (o.tail !== undefined && recs.length > o.tail * 2 + 64) recs.splice(0, recs.length - o.tail);
-    }
-    const start = o.tail === undefined ? 0 : Math.max(0, recs.length - o.tail);
-    for (const r of recs.slice(start)) yield r;
-  }
-  if (!o.follow) return;
-  let pending = '';
-  for (;;) {
-    if (o.signal?.aborted) return;
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(file);
-    } catch {
-      st = undefined;
-    }
-    if (st && (st.ino !== ino || st.size < offset)) {
-      // conmon replaced the file (size limit or reopen): start over in the new one.
-      ino = st.ino;
-      offset = 0;
-      pending = '';
-    }
-    if (st && st.size > offset) {
-      const fd = fs.openSync(file, 'r');
-      const buf = Buffer.alloc(st.size - offset);
-      const n = fs.readSync(fd, buf, 0, buf.length, offset);
-      fs.closeSync(fd);
-      offset += n;
-      pending += buf.subarray(0, n).toString('utf8');
-      let i: number;
-      while ((i = pending.indexOf('\n')) >= 0) {
-        const r = parseRecord(pending.slice(0, i));
-        pending = pending.slice(i + 1);
-        if (r && keep(r)) yield r;
+      if (o.tail === undefined) {
+        yield r;
+        continue;
       }
-      continue;
+      recs.push(r);
+      if (recs.length > o.tail * 2 + 64) recs.splice(0, recs.length - o.tail);
     }
-    if (!o.running()) {
-      // One more look: conmon writes the last lines before the exit file.
-      const again = fs.existsSync(file) ? fs.statSync(file) : undefined;
-      if (!again || (again.ino === ino && again.size <= offset)) return;
-      continue;
+  }
+  if (o.tail !== undefined) for (const r of recs.slice(Math.max(0, recs.length - o.tail))) yield r;
+  if (!o.follow) {
+    if (fd !== undefined) fs.closeSync(fd);
+    return;
+  }
+  let pending = '';
+  try {
+    for (;;) {
+      if (o.signal?.aborted) return;
+      if (fd === undefined) {
+        try {
+          fd = fs.openSync(file, 'r');
+          offset = 0;
+        } catch {
+          if (!o.running()) return;
+          await waitChange(file, 250, o.signal);
+          continue;
+        }
+      }
+      const size = fs.fstatSync(fd).size;
+      if (size < offset) offset = 0; // emptied in place (conmon's own --log-size-max)
+      if (size > offset) {
+        const buf = Buffer.alloc(size - offset);
+        const n = fs.readSync(fd, buf, 0, buf.length, offset);
+        offset += n;
+        pending += buf.subarray(0, n).toString('utf8');
+        let i: number;
+        while ((i = pending.indexOf('\n')) >= 0) {
+          const r = parseRecord(pending.slice(0, i));
+          pending = pending.slice(i + 1);
+          if (r && keep(r)) yield r;
+        }
+        continue;
+      }
+      // Drained this file. If the path now names another file, the log was rotated: move on to it.
+      let pathIno: number | undefined;
+      try {
+        pathIno = fs.statSync(file).ino;
+      } catch {
+        pathIno = undefined;
+      }
+      if (pathIno !== undefined && pathIno !== fs.fstatSync(fd).ino) {
+        fs.closeSync(fd);
+        fd = undefined;
+        pending = '';
+        continue;
+      }
+      if (!o.running()) {
+        // One more look: conmon writes the last lines before the exit file.
+        if (fs.fstatSync(fd).size > offset) continue;
+        return;
+      }
+      await waitChange(file, 250, o.signal);
     }
-    await waitChange(file, 250, o.signal);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
-
 function waitChange(file: string, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     let w: fs.FSWatcher | undefined;

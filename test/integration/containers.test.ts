@@ -211,3 +211,20 @@ test('logs -f follows until the container exits', { skip }, () => {
   assert.equal(ok(d.berth(['logs', '--tail', '2', 'counter']), 'tail'), '2\n3\n');
   ok(d.berth(['rm', 'counter']), 'rm');
 });
+
+test('--log-opt max-size/max-file rotates the log and keeps max-file files', { skip }, async () => {
+  ok(d.berth(['run', '-d', '--name', 'chatty', ...NET, '--log-opt', 'max-size=1k', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c',
+    'for b in 1 2 3 4 5; do i=0; while [ $i -lt 50 ]; do echo b$b-$i; i=$((i+1)); done; sleep 1; done; exec sleep 1000']), 'run');
+  await until('the last burst', () => d.berth(['logs', 'chatty']).stdout.includes('b5-49\n'));
+  const id = inspect('chatty').Id;
+  const dir = path.join(d.dataRoot, 'containers', id);
+  assert.ok(existsSync(path.join(dir, 'ctr.log.1')), 'rotated once at least');
+  assert.ok(!existsSync(path.join(dir, 'ctr.log.2')), 'no more than max-file files');
+  const lines = ok(d.berth(['logs', 'chatty']), 'logs').trim().split('\n');
+  assert.ok(lines.length < 250, 'old lines were dropped');
+  assert.equal(lines.at(-1), 'b5-49');
+  // What is kept is contiguous: no line lost inside the kept files.
+  const seq = (l: string) => { const [b, i] = l.slice(1).split('-').map(Number); return b! * 50 + i!; };
+  lines.forEach((l, k) => k && assert.equal(seq(l), seq(lines[k - 1]!) + 1, `gap before ${l}`));
+  ok(d.berth(['rm', '-f', 'chatty']), 'rm');
+});

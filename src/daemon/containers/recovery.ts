@@ -34,6 +34,7 @@ export async function recoverContainers(svc: ContainerService, store: ContainerS
     if (st && (st.status === 'running' || st.status === 'paused') && monitor.conmonAlive(dir)) {
       c.State.Pid = st.pid;
       store.save(c);
+      svc.watchLog(c);
       continue;
     }
     if (st && st.status === 'running') await monitor.kill(c.Id, 'SIGKILL', true).catch(() => {});

@@ -17,10 +17,10 @@ import type { Logger } from '../../common/log.js';
 import type { ImageService } from '../../image/index.js';
 import { mountAll, unmount, type Snapshotter } from '../../snapshot/index.js';
 import type { NetworkAttachment, NetworkManager } from '../../network/index.js';
-import { generateSpec, Monitor, RuntimeCreateError, startFailureCode, readLog, type LogRecord, type ReadLogOptions } from '../../runtime/index.js';
+import { generateSpec, LogRotator, rotatedFiles, Monitor, RuntimeCreateError, startFailureCode, readLog, type LogRecord, type ReadLogOptions } from '../../runtime/index.js';
 import { ContainerStore } from './store.js';
 import { generateName, validateName } from './names.js';
-import { defaultHostConfig, logSizeMax, mergeConfig, networkMode, parseBind, specOptions, writeEtcFiles } from './setup.js';
+import { defaultHostConfig, logMaxFile, logSizeMax, mergeConfig, networkMode, parseBind, specOptions, writeEtcFiles } from './setup.js';
 import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
@@ -51,6 +51,7 @@ export class ContainerService {
   private readonly removeWaiters = new Map<string, Waiter[]>();
   private readonly pendingAttach = new Map<string, AttachSession[]>();
   private readonly restarts: RestartManager;
+  private readonly rotators = new Map<string, LogRotator>();
   private stopWatching: (() => void) | undefined;
 
   constructor(private readonly d: ContainerServiceDeps) {
@@ -134,6 +135,8 @@ export class ContainerService {
       HasBeenStartedBefore: false,
       HasBeenManuallyStopped: false,
     };
+    logSizeMax(rec);
+    logMaxFile(rec);
     const dir = this.dirOf(id);
     fs.mkdirSync(path.join(dir, 'rootfs'), { recursive: true, mode: 0o711 });
     try {
@@ -189,7 +192,6 @@ export class ContainerService {
           stdin: c.Config.OpenStdin,
           stdinOnce: c.Config.StdinOnce,
           logPath: this.logPath(id),
-          ...(logSizeMax(c) ? { logSizeMax: logSizeMax(c) } : {}),
         });
         undo.push(() => this.d.monitor.delete(id, true));
         const [h, w] = c.HostConfig.ConsoleSize;
@@ -210,6 +212,7 @@ export class ContainerService {
         c.HasBeenStartedBefore = true;
         c.HasBeenManuallyStopped = false;
         this.d.store.save(c);
+        this.watchLog(c);
         this.d.log.info('container started', { id: id.slice(0, 12), pid });
         return true;
       } catch (err) {
@@ -258,6 +261,8 @@ export class ContainerService {
   async finishExit(c: ContainerRecord, code: number, at: Date, oomKilled: boolean, error: string): Promise<void> {
     const id = c.Id;
     const dir = this.dirOf(id);
+    this.rotators.get(id)?.stop();
+    this.rotators.delete(id);
     await this.d.monitor.delete(id, true).catch((err: unknown) => this.d.log.warn('runc delete failed', { id: id.slice(0, 12), err: messageOf(err) }));
     this.d.monitor.cleanupFiles(id, dir);
     await this.d.network.detach(id).catch((err: unknown) => this.d.log.warn('network detach failed', { id: id.slice(0, 12), err: messageOf(err) }));
@@ -382,7 +387,14 @@ export class ContainerService {
 
   logs(ref: string, o: Omit<ReadLogOptions, 'running'>): AsyncGenerator<LogRecord> {
     const c = this.get(ref);
-    return readLog(this.logPath(c.Id), { ...o, running: () => this.isRunning(c.Id) });
+    return readLog(this.logPath(c.Id), { ...o, running: () => this.isRunning(c.Id), rotated: rotatedFiles(this.logPath(c.Id), logMaxFile(c)) });
+  }
+
+  /** --log-opt max-size: rotate the running container's log (internal; also after recovery). */
+  watchLog(c: ContainerRecord): void {
+    const max = logSizeMax(c);
+    if (!max || this.rotators.has(c.Id)) return;
+    this.rotators.set(c.Id, new LogRotator(this.d.monitor, this.dirOf(c.Id), this.logPath(c.Id), max, logMaxFile(c)).start());
   }
 
   private isRunning(id: string): boolean {
@@ -401,6 +413,7 @@ export class ContainerService {
 
   close(): void {
     this.stopWatching?.();
+    for (const r of this.rotators.values()) r.stop();
     this.restarts.cancelAll();
   }
 }

@@ -146,6 +146,14 @@ export function logSizeMax(c: ContainerRecord): number | undefined {
   return n;
 }
 
+export function logMaxFile(c: ContainerRecord): number {
+  const v = c.HostConfig.LogConfig.Config['max-file'];
+  if (v === undefined) return 1;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw invalidArgument(`invalid value for log-opt max-file: ${v}`);
+  return n;
+}
+
 export function specOptions(c: ContainerRecord, rootfs: string, net: NetworkAttachment, etc: { hosts: string; hostname: string; resolvConf: string }): SpecOptions {
   const passwd = readOr(path.join(rootfs, 'etc/passwd'), '');
   const group = readOr(path.join(rootfs, 'etc/group'), '');
