@@ -29,6 +29,7 @@ export interface RunFlags {
   stopTimeout?: string;
   capAdd: string[];
   capDrop: string[];
+  securityOpt?: string[];
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -61,6 +62,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
     .option('--cap-add <list>', 'Add Linux capabilities', collect, [])
     .option('--cap-drop <list>', 'Drop Linux capabilities', collect, [])
+    .option('--security-opt <list>', 'Security Options (seccomp=unconfined)', collect, [])
     .helpOption('--help', 'Print usage');
 }
 
@@ -149,6 +151,7 @@ export function createBody(image: string, command: string[], f: RunFlags, consol
       LogConfig: { Type: '', Config: logConfig },
       CapAdd: f.capAdd.length ? f.capAdd : null,
       CapDrop: f.capDrop.length ? f.capDrop : null,
+      SecurityOpt: f.securityOpt?.length ? f.securityOpt : null,
       ...(consoleSize ? { ConsoleSize: consoleSize } : {}),
     },
   };

@@ -34,6 +34,14 @@ describe('generateSpec', () => {
     assert.equal(s.linux.resources.memory, undefined);
   });
 
+  it('has a default seccomp filter that capabilities lift', () => {
+    const denied = (s: ReturnType<typeof generateSpec>) => s.linux.seccomp!.syscalls[0]!.names;
+    assert.ok(denied(generateSpec(base)).includes('unshare'));
+    assert.ok(denied(generateSpec(base)).includes('kexec_load'));
+    assert.ok(!denied(generateSpec({ ...base, capAdd: ['SYS_ADMIN'] })).includes('unshare'));
+    assert.equal(generateSpec({ ...base, seccompUnconfined: true }).linux.seccomp, undefined);
+  });
+
   it('host network shares the namespace', () => {
     const s = generateSpec({ ...base, network: { mode: 'host' } });
     assert.equal(s.linux.namespaces.some((n) => n.type === 'network'), false);

@@ -1,7 +1,8 @@
 // OCI runtime spec generation: a pure function from what a container asks for
 // (the image's config merged with the create request) to config.json, with
 // docker's defaults (capabilities, masked and read-only paths, mounts,
-// namespaces, rlimits). No file system or process access happens here.
+// namespaces, rlimits, seccomp). No file system or process access happens here.
+import { defaultSeccomp, type SeccompProfile } from './seccomp.js';
 
 export interface OciMount {
   destination: string;
@@ -47,6 +48,7 @@ export interface OciSpec {
     cgroupsPath: string;
     maskedPaths: string[];
     readonlyPaths: string[];
+    seccomp?: SeccompProfile;
     sysctl?: Record<string, string>;
   };
 }
@@ -93,6 +95,8 @@ export interface SpecOptions {
   /** extra capabilities (--cap-add) and dropped ones (--cap-drop) */
   capAdd?: string[];
   capDrop?: string[];
+  /** --security-opt seccomp=unconfined */
+  seccompUnconfined?: boolean;
   /** --ulimit, as OCI rlimits */
   ulimits?: { type: string; hard: number; soft: number }[];
 }
@@ -199,6 +203,7 @@ export function generateSpec(o: SpecOptions): OciSpec {
       cgroupsPath: `/berth/${o.id}`,
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
+      ...(o.seccompUnconfined ? {} : { seccomp: defaultSeccomp(caps) }),
     },
   };
 }

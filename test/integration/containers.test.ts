@@ -228,3 +228,25 @@ test('--log-opt max-size/max-file rotates the log and keeps max-file files', { s
   lines.forEach((l, k) => k && assert.equal(seq(l), seq(lines[k - 1]!) + 1, `gap before ${l}`));
   ok(d.berth(['rm', '-f', 'chatty']), 'rm');
 });
+
+test('default seccomp filter: unshare of a user namespace is refused unless unconfined', { skip }, () => {
+  assert.match(ok(d.berth(['run', '--rm', ...NET, 'busybox', 'grep', 'Seccomp:', '/proc/self/status']), 'status'), /Seccomp:\s+2/);
+  const r = d.berth(['run', '--rm', ...NET, 'busybox', 'unshare', '-U', 'true']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Operation not permitted/);
+  ok(d.berth(['run', '--rm', ...NET, '--security-opt', 'seccomp=unconfined', 'busybox', 'unshare', '-U', 'true']), 'unconfined');
+});
+
+test('restart and kill -s', { skip }, async () => {
+  ok(d.berth(['run', '-d', '--name', 'rs', ...NET, 'busybox', 'sh', '-c', 'trap "echo got HUP" HUP; while true; do sleep 0.1; done']), 'run');
+  const first = JSON.parse(ok(d.berth(['inspect', 'rs']), 'inspect'))[0].State.StartedAt as string;
+  ok(d.berth(['kill', '-s', 'HUP', 'rs']), 'kill -s HUP');
+  await until('the trap to run', () => d.berth(['logs', 'rs']).stdout.includes('got HUP\n'));
+  assert.equal(inspect('rs').State.Running, true, 'HUP did not stop it');
+  ok(d.berth(['restart', '-t', '1', 'rs']), 'restart');
+  const c = JSON.parse(ok(d.berth(['inspect', 'rs']), 'inspect'))[0];
+  assert.equal(c.State.Running, true);
+  assert.notEqual(c.State.StartedAt, first);
+  ok(d.berth(['rm', '-f', 'rs']), 'rm -f');
+  assert.equal(d.berth(['ps', '-aq']).stdout, '');
+});

@@ -34,6 +34,7 @@ function parseCreate(body: Json, name: string | null): CreateRequest {
     ...(lc ? { LogConfig: { Type: str(lc, 'Type') ?? '', Config: strMap(lc, 'Config') ?? {} } } : {}),
     CapAdd: strList(h, 'CapAdd') ?? null,
     CapDrop: strList(h, 'CapDrop') ?? null,
+    SecurityOpt: strList(h, 'SecurityOpt') ?? null,
     ...(Array.isArray(cs) && cs.length === 2 && cs.every((x) => typeof x === 'number') ? { ConsoleSize: cs as [number, number] } : {}),
   };
   const config: CreateRequest['config'] = {

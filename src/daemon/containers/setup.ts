@@ -52,6 +52,9 @@ export function mergeConfig(id: string, req: CreateRequest, image: ImageRuntimeC
 }
 
 export function defaultHostConfig(h: Partial<HostConfig>): HostConfig {
+  for (const o of h.SecurityOpt ?? []) {
+    if (!/^(seccomp[=:]unconfined|no-new-privileges(:true|=true)?|apparmor[=:]unconfined|label[=:]disable)$/.test(o)) throw invalidArgument(`security option not supported by berth: ${o}`);
+  }
   return {
     Binds: h.Binds ?? null,
     NetworkMode: h.NetworkMode || 'default',
@@ -72,6 +75,7 @@ export function defaultHostConfig(h: Partial<HostConfig>): HostConfig {
     CapAdd: h.CapAdd ?? null,
     CapDrop: h.CapDrop ?? null,
     ConsoleSize: h.ConsoleSize ?? [0, 0],
+    SecurityOpt: h.SecurityOpt ?? null,
   };
 }
 
@@ -188,5 +192,6 @@ export function specOptions(c: ContainerRecord, rootfs: string, net: NetworkAtta
     etcFiles: etc,
     capAdd: h.CapAdd ?? [],
     capDrop: h.CapDrop ?? [],
+    seccompUnconfined: (h.SecurityOpt ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o)),
   };
 }

@@ -54,6 +54,7 @@ export interface HostConfig {
   CapAdd: string[] | null;
   CapDrop: string[] | null;
   ConsoleSize: [number, number];
+  SecurityOpt: string[] | null;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
