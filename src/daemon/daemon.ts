@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Logger } from '../common/log.js';
+import { invalidArgument } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
 import { OverlaySnapshotter } from '../snapshot/index.js';
@@ -43,7 +44,11 @@ export class Daemon {
       const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, db });
       const meta = new ImageMetadataStore(db);
       const images = new ImageService({ content, meta, snapshotter, log });
-      const monitor = new Monitor({ root: `${paths.execRoot}/runtime` });
+      // runc by default: crun 1.8 refuses hosts whose cgroup2 mount owns a controller in hybrid mode (these machines).
+      const runtimes: Record<string, string> = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
+      const runtime = runtimes[config.defaultRuntime ?? 'runc'];
+      if (!runtime) throw invalidArgument(`default-runtime ${config.defaultRuntime}: unknown runtime (runc or crun)`);
+      const monitor = new Monitor({ root: `${paths.execRoot}/runtime`, runc: runtime });
       const store = new ContainerStore(db);
       // Until the CNI manager lands: host and none only (bridge is a clear error).
       const network: NetworkManager = new LocalNetworkManager(`${paths.execRoot}/network`);
