@@ -76,18 +76,31 @@ function command(c: ContainerRecord): string {
   return [c.Path, ...c.Args].join(' ');
 }
 
-function ports(c: ContainerRecord): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] {
+function ports(d: Daemon, c: ContainerRecord): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] {
   const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
   const seen = new Set<string>();
-  for (const [key, binds] of Object.entries(c.HostConfig.PortBindings ?? {})) {
-    const [port, proto = 'tcp'] = key.split('/');
-    seen.add(key);
-    for (const b of binds ?? []) if (c.State.Running) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
+  // What the network manager actually published (host port 0 resolved), while the container runs.
+  const published = c.State.Running ? d.containers.network(c.Id)?.ports ?? [] : [];
+  for (const p of published) {
+    seen.add(`${p.containerPort}/${p.protocol}`);
+    out.push({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol });
   }
   for (const key of Object.keys(c.Config.ExposedPorts ?? {})) {
     if (seen.has(key)) continue;
     const [port, proto = 'tcp'] = key.split('/');
     out.push({ PrivatePort: Number(port), Type: proto });
+  }
+  return out;
+}
+
+/** NetworkSettings.Ports: {"80/tcp": [{HostIp, HostPort}]}, exposed-only ports as null. */
+function portMap(d: Daemon, c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null> {
+  const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const key of Object.keys(c.Config.ExposedPorts ?? {})) out[key] = null;
+  if (!c.State.Running) return out;
+  for (const p of d.containers.network(c.Id)?.ports ?? []) {
+    const k = `${p.containerPort}/${p.protocol}`;
+    (out[k] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
   }
   return out;
 }
@@ -113,7 +126,7 @@ function summary(d: Daemon, c: ContainerRecord, imageName: string): Record<strin
     ImageID: c.Image,
     Command: command(c),
     Created: Math.floor(Date.parse(c.Created) / 1000),
-    Ports: ports(c),
+    Ports: ports(d, c),
     Labels: c.Config.Labels,
     State: c.State.Status,
     Status: statusText(c),
@@ -187,7 +200,7 @@ export function inspectContainer(d: Daemon, c: ContainerRecord): Record<string, 
     Config: c.Config,
     NetworkSettings: {
       Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      Ports: {}, SandboxKey: a?.netnsPath ?? '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+      Ports: portMap(d, c), SandboxKey: a?.netnsPath ?? '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
       EndpointID: '', Gateway: a?.gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
       IPAddress: a?.ipAddress ?? '', IPPrefixLen: a?.prefixLen ?? 0, IPv6Gateway: '', MacAddress: a?.macAddress ?? '',
       Networks: { [networkName(c)]: ep },

@@ -20,7 +20,7 @@ import type { NetworkAttachment, NetworkManager } from '../../network/index.js';
 import { generateSpec, LogRotator, rotatedFiles, Monitor, RuntimeCreateError, startFailureCode, readLog, type LogRecord, type ReadLogOptions } from '../../runtime/index.js';
 import { ContainerStore } from './store.js';
 import { generateName, validateName } from './names.js';
-import { defaultHostConfig, logMaxFile, logSizeMax, mergeConfig, networkMode, parseBind, specOptions, writeEtcFiles } from './setup.js';
+import { defaultHostConfig, logMaxFile, logSizeMax, mergeConfig, networkMode, parseBind, portMappings, specOptions, writeEtcFiles } from './setup.js';
 import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
@@ -106,6 +106,7 @@ export class ContainerService {
     if (!req.config.Image) throw invalidArgument('Config cannot be empty in order to create a container');
     const hostConfig = defaultHostConfig(req.hostConfig);
     networkMode(hostConfig);
+    portMappings(hostConfig);
     for (const b of hostConfig.Binds ?? []) parseBind(b);
     let name: string;
     if (req.name) {
@@ -180,7 +181,7 @@ export class ContainerService {
           mountAll(await this.d.snapshotter.mounts(id), rootfs);
           undo.push(() => unmount(rootfs, { detach: true }));
         }
-        const net = await this.d.network.attach(id, { mode: networkMode(c.HostConfig), ports: [] });
+        const net = await this.d.network.attach(id, { mode: networkMode(c.HostConfig), ports: portMappings(c.HostConfig) });
         undo.push(() => this.d.network.detach(id));
         const etc = writeEtcFiles(dir, c, net);
         const spec = generateSpec(specOptions(c, rootfs, net, etc));

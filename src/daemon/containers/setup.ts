@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { invalidArgument } from '../../common/errors.js';
 import type { ImageRuntimeConfig } from '../../oci/image.js';
 import { resolveUser, type SpecOptions } from '../../runtime/index.js';
-import type { NetworkAttachment } from '../../network/index.js';
+import type { NetworkAttachment, PortMapping } from '../../network/index.js';
 import type { ContainerConfig, ContainerRecord, CreateRequest, HostConfig } from './types.js';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -85,6 +85,23 @@ export function networkMode(h: HostConfig): 'bridge' | 'host' | 'none' {
   if (m === 'default' || m === 'bridge' || m === '') return 'bridge';
   if (m === 'host' || m === 'none') return m;
   throw invalidArgument(`network ${m} not found`);
+}
+
+/** -p bindings for the network manager; host port 0 = let it choose one. */
+export function portMappings(h: HostConfig): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const [key, binds] of Object.entries(h.PortBindings ?? {})) {
+    const [port, proto = 'tcp'] = key.split('/');
+    if (proto !== 'tcp' && proto !== 'udp') throw invalidArgument(`unsupported protocol ${proto} in port ${key}`);
+    const containerPort = Number(port);
+    if (!Number.isInteger(containerPort) || containerPort < 1 || containerPort > 65535) throw invalidArgument(`invalid port ${key}`);
+    for (const b of binds ?? []) {
+      const hostPort = b.HostPort ? Number(b.HostPort) : 0;
+      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw invalidArgument(`invalid host port ${b.HostPort}`);
+      out.push({ hostIp: b.HostIp ?? '', hostPort, containerPort, protocol: proto });
+    }
+  }
+  return out;
 }
 
 export interface BindSpec {
