@@ -83,3 +83,19 @@ test('restart policy always brings a container back when berthd starts', { skip 
   });
   ok(d.berth(['rm', '-f', 'always']), 'rm -f');
 });
+
+test('unless-stopped: back after a daemon restart unless it was stopped by hand', { skip }, async () => {
+  const NET = ['--network', 'none'];
+  ok(d.berth(['run', '-d', '--name', 'keep', ...NET, '--restart', 'unless-stopped', 'busybox', 'sleep', '1000']), 'run keep');
+  ok(d.berth(['run', '-d', '--name', 'stopped', ...NET, '--restart', 'unless-stopped', 'busybox', 'sleep', '1000']), 'run stopped');
+  ok(d.berth(['stop', '-t', '0', 'stopped']), 'stop');
+  const keepId = JSON.parse(ok(d.berth(['inspect', 'keep']), 'inspect'))[0].Id as string;
+  await d.stop('SIGKILL');
+  const { spawnSync } = await import('node:child_process');
+  spawnSync('runc', ['--root', path.join(d.execRoot, 'runtime', 'runc'), 'kill', keepId, 'KILL']);
+  await until('the exit file', () => readdirSync(path.join(d.execRoot, 'runtime', 'exits')).includes(keepId));
+  await d.start();
+  await until('keep to run again', () => JSON.parse(d.berth(['inspect', 'keep']).stdout || '[{}]')[0].State?.Running === true);
+  assert.equal(JSON.parse(ok(d.berth(['inspect', 'stopped']), 'inspect'))[0].State.Status, 'exited');
+  ok(d.berth(['rm', '-f', 'keep', 'stopped']), 'rm');
+});

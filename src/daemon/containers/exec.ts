@@ -45,6 +45,9 @@ export class ExecService {
     const c = this.containers.get(ref);
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     if (!cfg.Cmd.length) throw invalidArgument('No exec command specified');
+    // Sessions of containers removed since are dropped here.
+    const live = new Set(this.containers.list().map((x) => x.Id));
+    for (const [k, x] of this.sessions) if (!live.has(x.ContainerID)) this.sessions.delete(k);
     const id = randomBytes(32).toString('hex');
     this.sessions.set(id, { ID: id, ContainerID: c.Id, Config: cfg, Running: false, ExitCode: null, Pid: 0, dir: path.join(this.root, id.slice(0, 32)) });
     return id;
@@ -135,8 +138,4 @@ export class ExecService {
     if (s.Config.Tty && s.Running) this.monitor.resize(s.dir, rows, cols);
   }
 
-  /** Sessions of a removed container go with it. */
-  forget(containerId: string): void {
-    for (const [k, s] of this.sessions) if (s.ContainerID === containerId) this.sessions.delete(k);
-  }
 }
