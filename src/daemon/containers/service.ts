@@ -9,7 +9,6 @@
 //     ctr.log      conmon's k8s-file log
 //     hostname hosts resolv.conf
 //     persist/ pidfile conmon.pid ctl winsz attach oom   (conmon's, see runtime/monitor.ts)
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { conflict, internal, invalidArgument, messageOf, notFound } from '../../common/errors.js';
@@ -19,11 +18,11 @@ import { mountAll, unmount, type Snapshotter } from '../../snapshot/index.js';
 import type { NetworkAttachment, NetworkManager } from '../../network/index.js';
 import { generateSpec, LogRotator, rotatedFiles, Monitor, RuntimeCreateError, startFailureCode, readLog, type LogRecord, type ReadLogOptions } from '../../runtime/index.js';
 import { ContainerStore } from './store.js';
-import { generateName, validateName } from './names.js';
-import { defaultHostConfig, logMaxFile, logSizeMax, mergeConfig, networkMode, parseBind, portMappings, specOptions, writeEtcFiles } from './setup.js';
+import { logMaxFile, logSizeMax, networkMode, portMappings, specOptions, writeEtcFiles } from './setup.js';
 import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
+import { createContainer } from './create.js';
 import { ZERO_TIME, type ContainerRecord, type CreateRequest } from './types.js';
 
 export interface ContainerServiceDeps {
@@ -102,59 +101,8 @@ export class ContainerService {
     return this.d.network.get(id);
   }
 
-  async create(req: CreateRequest): Promise<{ Id: string; Warnings: string[] }> {
-    if (!req.config.Image) throw invalidArgument('Config cannot be empty in order to create a container');
-    const hostConfig = defaultHostConfig(req.hostConfig);
-    networkMode(hostConfig);
-    portMappings(hostConfig);
-    for (const b of hostConfig.Binds ?? []) parseBind(b);
-    let name: string;
-    if (req.name) {
-      name = validateName(req.name);
-      const other = this.d.store.idByName(name);
-      if (other) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`);
-    } else {
-      name = generateName();
-      for (let i = 1; this.d.store.idByName(name); i++) name = generateName(i);
-    }
-    const image = await this.d.images.get(req.config.Image).catch((err: unknown) => {
-      throw notFound(`No such image: ${req.config.Image}`, err);
-    });
-    const id = randomBytes(32).toString('hex');
-    const { config, path: p, args } = mergeConfig(id, req, image.config.config ?? {});
-    const rec: ContainerRecord = {
-      Id: id,
-      Name: name,
-      Created: new Date().toISOString(),
-      Image: image.record.id,
-      Path: p,
-      Args: args,
-      Config: config,
-      HostConfig: hostConfig,
-      State: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
-      RestartCount: 0,
-      HasBeenStartedBefore: false,
-      HasBeenManuallyStopped: false,
-    };
-    logSizeMax(rec);
-    logMaxFile(rec);
-    const dir = this.dirOf(id);
-    fs.mkdirSync(path.join(dir, 'rootfs'), { recursive: true, mode: 0o711 });
-    try {
-      await this.d.snapshotter.prepare(id, image.chainIds.at(-1) ?? null);
-      try {
-        this.d.store.insert(rec);
-      } catch (err) {
-        await this.d.snapshotter.remove(id).catch(() => {});
-        if (/UNIQUE/.test(messageOf(err))) throw conflict(`Conflict. The container name "/${name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`);
-        throw err;
-      }
-    } catch (err) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      throw err;
-    }
-    this.d.log.info('container created', { id: id.slice(0, 12), name });
-    return { Id: id, Warnings: [] };
+  create(req: CreateRequest): Promise<{ Id: string; Warnings: string[] }> {
+    return createContainer(this.d, req, (id) => this.dirOf(id));
   }
 
   private rootfs(id: string): string {
