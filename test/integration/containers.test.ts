@@ -250,3 +250,19 @@ test('restart and kill -s', { skip }, async () => {
   ok(d.berth(['rm', '-f', 'rs']), 'rm -f');
   assert.equal(d.berth(['ps', '-aq']).stdout, '');
 });
+
+test('--cpus and --memory land in the container cgroup (v1 or v2)', { skip }, () => {
+  const id = ok(d.berth(['run', '-d', ...NET, '--cpus', '0.5', '--memory', '64m', 'busybox', 'sleep', '1000']), 'run').trim();
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const read = (f: string) => readFileSync(f, 'utf8').trim();
+  if (v2) {
+    assert.equal(read(`/sys/fs/cgroup/berth/${id}/cpu.max`), '50000 100000');
+    assert.equal(read(`/sys/fs/cgroup/berth/${id}/memory.max`), String(64 << 20));
+  } else {
+    assert.equal(read(`/sys/fs/cgroup/cpu/berth/${id}/cpu.cfs_quota_us`), '50000');
+    assert.equal(read(`/sys/fs/cgroup/cpu/berth/${id}/cpu.cfs_period_us`), '100000');
+    assert.equal(read(`/sys/fs/cgroup/memory/berth/${id}/memory.limit_in_bytes`), String(64 << 20));
+  }
+  process.stdout.write(`# cgroup ${v2 ? 'v2 (unified)' : 'v1 (hybrid)'}\n`);
+  ok(d.berth(['rm', '-f', id]), 'rm');
+});
