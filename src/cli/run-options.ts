@@ -30,6 +30,7 @@ export interface RunFlags {
   capAdd: string[];
   capDrop: string[];
   securityOpt?: string[];
+  ulimit?: string[];
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -62,8 +63,17 @@ export function addRunFlags(cmd: Command): Command {
     .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
     .option('--cap-add <list>', 'Add Linux capabilities', collect, [])
     .option('--cap-drop <list>', 'Drop Linux capabilities', collect, [])
+    .option('--ulimit <ulimit>', 'Ulimit options (e.g. nofile=1024:2048)', collect, [])
     .option('--security-opt <list>', 'Security Options (seccomp=unconfined)', collect, [])
     .helpOption('--help', 'Print usage');
+}
+
+/** docker's --ulimit name=soft[:hard] */
+export function parseUlimit(v: string): { Name: string; Soft: number; Hard: number } {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(v);
+  if (!m) throw new Error(`invalid ulimit argument: ${v}`);
+  const soft = Number(m[2]);
+  return { Name: m[1]!, Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
 }
 
 /** go-units RAMInBytes: 32m, 1g, 512k, plain bytes. */
@@ -152,6 +162,7 @@ export function createBody(image: string, command: string[], f: RunFlags, consol
       CapAdd: f.capAdd.length ? f.capAdd : null,
       CapDrop: f.capDrop.length ? f.capDrop : null,
       SecurityOpt: f.securityOpt?.length ? f.securityOpt : null,
+      Ulimits: (f.ulimit ?? []).map(parseUlimit),
       ...(consoleSize ? { ConsoleSize: consoleSize } : {}),
     },
   };

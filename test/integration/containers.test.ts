@@ -112,6 +112,7 @@ test('isolation: own pid namespace, hostname, rootfs', { skip }, () => {
   assert.equal(d.berth(['run', '--rm', ...NET, 'busybox', 'test', '-e', marker]).code, 1, 'host files are not visible');
   const net = ok(d.berth(['run', '--rm', ...NET, 'busybox', 'ls', '/sys/class/net']), 'net');
   assert.equal(net, 'lo\n', '--network none has only loopback');
+  assert.equal(ok(d.berth(['run', '--rm', ...NET, '--ulimit', 'nofile=512:1024', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn']), 'ulimit'), '512\n1024\n');
   const env = ok(d.berth(['run', '--rm', ...NET, '-e', 'A=1', '-w', '/tmp', '-u', '65534', 'busybox', 'sh', '-c', 'echo $A $(pwd) $(id -u) $HOME']), 'env');
   assert.equal(env, '1 /tmp 65534 /nonexistent\n');
 });

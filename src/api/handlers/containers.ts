@@ -6,6 +6,17 @@ import { ZERO_TIME, type ContainerRecord, type CreateRequest, type Daemon, type 
 import { boolParam, parseFilters, sendJSON, type Ctx, type Router } from '../router.js';
 import { bool, num, obj, readJsonBody, str, strList, strMap, strSlice, type Json } from '../body.js';
 
+function ulimits(h: Json): HostConfig['Ulimits'] {
+  const v = h['Ulimits'];
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) throw invalidArgument('json: cannot unmarshal field Ulimits: expected a list');
+  return v.map((u: unknown) => {
+    if (typeof u !== 'object' || u === null) throw invalidArgument('json: cannot unmarshal field Ulimits: expected objects');
+    const o = u as Json;
+    return { Name: str(o, 'Name') ?? '', Soft: num(o, 'Soft') ?? 0, Hard: num(o, 'Hard') ?? 0 };
+  });
+}
+
 function parseCreate(body: Json, name: string | null): CreateRequest {
   const image = str(body, 'Image');
   if (!image) throw invalidArgument('Config cannot be empty in order to create a container');
@@ -35,6 +46,7 @@ function parseCreate(body: Json, name: string | null): CreateRequest {
     CapAdd: strList(h, 'CapAdd') ?? null,
     CapDrop: strList(h, 'CapDrop') ?? null,
     SecurityOpt: strList(h, 'SecurityOpt') ?? null,
+    Ulimits: ulimits(h),
     ...(Array.isArray(cs) && cs.length === 2 && cs.every((x) => typeof x === 'number') ? { ConsoleSize: cs as [number, number] } : {}),
   };
   const config: CreateRequest['config'] = {

@@ -51,7 +51,12 @@ export function mergeConfig(id: string, req: CreateRequest, image: ImageRuntimeC
   return { config, path: argv[0]!, args: argv.slice(1) };
 }
 
+const RLIMITS = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
+
 export function defaultHostConfig(h: Partial<HostConfig>): HostConfig {
+  for (const u of h.Ulimits ?? []) {
+    if (!RLIMITS.includes(u.Name) || !Number.isInteger(u.Soft) || !Number.isInteger(u.Hard) || u.Soft > u.Hard) throw invalidArgument(`invalid ulimit ${u.Name}=${u.Soft}:${u.Hard}`);
+  }
   for (const o of h.SecurityOpt ?? []) {
     if (!/^(seccomp[=:]unconfined|no-new-privileges(:true|=true)?|apparmor[=:]unconfined|label[=:]disable)$/.test(o)) throw invalidArgument(`security option not supported by berth: ${o}`);
   }
@@ -76,6 +81,7 @@ export function defaultHostConfig(h: Partial<HostConfig>): HostConfig {
     CapDrop: h.CapDrop ?? null,
     ConsoleSize: h.ConsoleSize ?? [0, 0],
     SecurityOpt: h.SecurityOpt ?? null,
+    Ulimits: h.Ulimits ?? null,
   };
 }
 
@@ -209,6 +215,7 @@ export function specOptions(c: ContainerRecord, rootfs: string, net: NetworkAtta
     etcFiles: etc,
     capAdd: h.CapAdd ?? [],
     capDrop: h.CapDrop ?? [],
+    ulimits: (h.Ulimits ?? []).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
     seccompUnconfined: (h.SecurityOpt ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o)),
   };
 }

@@ -55,6 +55,7 @@ export interface HostConfig {
   CapDrop: string[] | null;
   ConsoleSize: [number, number];
   SecurityOpt: string[] | null;
+  Ulimits: { Name: string; Soft: number; Hard: number }[] | null;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
