@@ -17,6 +17,7 @@ import { register as run } from './commands/run.js';
 import { register as ps } from './commands/ps.js';
 import { register as logs } from './commands/logs.js';
 import { register as exec } from './commands/exec.js';
+import { register as attach } from './commands/attach.js';
 import { registerKill, registerRestart, registerRm, registerStart, registerStop, registerWait } from './commands/lifecycle.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
@@ -68,6 +69,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
     run(p, ctx, 'create');
     logs(p, ctx);
     exec(p, ctx);
+    attach(p, ctx);
     registerStop(p, ctx);
     registerStart(p, ctx);
     registerRestart(p, ctx);
