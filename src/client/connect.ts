@@ -17,7 +17,7 @@ function berthdPath(): string {
 }
 
 export async function connect(explicitHost?: string): Promise<EngineClient> {
-  const host = explicitHost ?? process.env['DOCKER_HOST'] ?? DEFAULT_HOST;
+  const host = explicitHost || process.env['DOCKER_HOST'] || DEFAULT_HOST;
   const client = new EngineClient(host);
   if (host !== DEFAULT_HOST || process.env['BERTH_NO_AUTOSTART'] === '1') return client;
   try {

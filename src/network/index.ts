@@ -30,6 +30,16 @@ export interface AttachOptions {
   ports: PortMapping[];
 }
 
+/** The default bridge network as resolved by init. */
+export interface BridgeNetworkInfo {
+  /** CNI network name (rule comments, IPAM directory) */
+  name: string;
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  mtu: number;
+}
+
 export interface NetworkManager {
   /** Make sure the default bridge network exists; sweep leftovers of containers that no longer exist. */
   init(liveContainerIds: ReadonlySet<string>): Promise<void>;
@@ -37,9 +47,33 @@ export interface NetworkManager {
   attach(containerId: string, opts: AttachOptions): Promise<NetworkAttachment>;
   /** Undo attach (CNI DEL, netns removal). Idempotent; works after a daemon restart. */
   detach(containerId: string): Promise<void>;
-  /** The persisted attachment of a container, if any. */
+  /** The persisted attachment of a container, if any (known after init). */
   get(containerId: string): NetworkAttachment | undefined;
+  // Added with the CNI manager; optional so that managers without a bridge
+  // (run's LocalNetworkManager for host/none) still satisfy the interface.
+  /** The default bridge network (subnet, gateway, MTU), once init has run. */
+  info?(): BridgeNetworkInfo | undefined;
+  /** Wait for detaches in flight: a daemon may detach without awaiting, and drains on shutdown. */
+  drain?(): Promise<void>;
 }
+
+// The implementation and the pure helpers the daemon needs (runtime spec's
+// netns path comes from the attachment; the /etc files are written by the
+// daemon into the container's directory and bind-mounted).
+export { CniNetworkManager } from './cni/manager.js';
+export type { CniNetworkManagerOptions, OperationTiming } from './cni/manager.js';
+export { parsePortSpec, parsePortSpecs, formatPortMapping, portBindingsToMappings, mappingsToNetworkSettingsPorts } from './ports.js';
+export type { PortBindings } from './ports.js';
+export {
+  hostsFile,
+  hostModeHostsFile,
+  hostnameFile,
+  resolvConfFile,
+  hostModeResolvConf,
+  hostResolvConfPath,
+  parseExtraHost,
+} from './etcfiles.js';
+export type { ExtraHost, HostsFileOptions, ResolvConfOptions } from './etcfiles.js';
 
 /** host and none only (no bridge): the daemon's network manager until the CNI one is wired. */
 export { LocalNetworkManager } from './local.js';

@@ -1,27 +1,18 @@
 // The official docker CLI drives berthd: version, info, import, images, tag,
 // inspect, history, save, load, rmi, as a Docker user would type them.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon, isRoot, which } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, which, useDaemon, ok as okRun } from '../helpers/daemon.js';
 import { makeTar, rootfsEntries, legacyDockerSave } from '../helpers/tars.js';
 
 const skip = !isRoot() ? 'needs root' : !which('docker') ? 'the docker CLI is not installed' : false;
 let d: TestDaemon;
+const ok = (r: Parameters<typeof okRun>[0], what: string) => okRun(r, `docker ${what}`);
 
-before(async () => {
-  if (skip) return;
-  d = await new TestDaemon().start();
-});
-after(async () => {
-  await d?.cleanup();
-});
+useDaemon(skip, (x) => (d = x));
 
-function ok(r: { code: number; stdout: string; stderr: string }, what: string): string {
-  assert.equal(r.code, 0, `docker ${what}: ${r.stderr}`);
-  return r.stdout;
-}
 
 test('docker version and info against berthd', { skip }, () => {
   const v = ok(d.docker(['version']), 'version');

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BERTH = path.join(REPO, 'bin/berth');
@@ -111,4 +113,26 @@ export class TestDaemon {
     }
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/**
+ * One berthd for a whole test file: started before its first test (unless the
+ * file is skipped) and removed after its last, even when tests failed.
+ */
+export function useDaemon(skip: string | false, set: (d: TestDaemon) => void): void {
+  let d: TestDaemon | undefined;
+  before(async () => {
+    if (skip) return;
+    d = await new TestDaemon().start();
+    set(d);
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+}
+
+/** Assert a CLI run succeeded and return its stdout. */
+export function ok(r: RunResult, what: string): string {
+  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
 }

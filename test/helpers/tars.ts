@@ -75,20 +75,20 @@ export async function legacyDockerSave(layers: Buffer[], repoTags: string[], cmd
 }
 
 /** A plain OCI image layout (no manifest.json), names in index.json annotations. */
-export async function ociLayout(layers: Buffer[], name: string): Promise<{ tar: Buffer; configDigest: string; manifestDigest: string }> {
+export async function ociLayout(layers: Buffer[], name: string, blobs: Buffer[] = layers, mediaTypes?: string[]): Promise<{ tar: Buffer; configDigest: string; manifestDigest: string }> {
   const diffIds = layers.map((l) => `sha256:${sha256hex(l)}`);
   const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: diffIds } });
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha256hex(config)}`, size: Buffer.byteLength(config) },
-    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${sha256hex(l)}`, size: l.length })),
+    layers: blobs.map((l, i) => ({ mediaType: mediaTypes?.[i] ?? 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${sha256hex(l)}`, size: l.length })),
   });
   const index = JSON.stringify({
     schemaVersion: 2,
     manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${sha256hex(manifest)}`, size: Buffer.byteLength(manifest), annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': 'latest' } }],
   });
   const entries: Entry[] = [{ name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' }, { name: 'index.json', data: index }];
-  for (const b of [config, manifest, ...layers]) entries.push({ name: `blobs/sha256/${sha256hex(b)}`, data: Buffer.isBuffer(b) ? b : Buffer.from(b) });
+  for (const b of [config, manifest, ...blobs]) entries.push({ name: `blobs/sha256/${sha256hex(b)}`, data: Buffer.isBuffer(b) ? b : Buffer.from(b) });
   return { tar: await makeTar(entries), configDigest: `sha256:${sha256hex(config)}`, manifestDigest: `sha256:${sha256hex(manifest)}` };
 }

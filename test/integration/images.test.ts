@@ -1,28 +1,19 @@
 // The foundation issue's user story, as typed: import → images → tag →
 // inspect → history → save → rmi → load, against a berthd of the test's own.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestDaemon, isRoot } from '../helpers/daemon.js';
+import { gzipSync } from 'node:zlib';
+import { TestDaemon, isRoot, useDaemon, ok, BERTH } from '../helpers/daemon.js';
 import { makeTar, rootfsEntries, legacyDockerSave, ociLayout, sha256hex } from '../helpers/tars.js';
 
 const skip = isRoot() ? false : 'needs root (overlay snapshots, chown)';
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await new TestDaemon().start();
-});
-after(async () => {
-  await d?.cleanup();
-});
+useDaemon(skip, (x) => (d = x));
 
-function ok(r: { code: number; stderr: string; stdout: string }, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 test('import, images, tag, inspect, history, save, rmi, load round trip', { skip }, async () => {
   const rootfs = await makeTar(rootfsEntries('one'));
@@ -84,6 +75,31 @@ test('loads docker ≤24 save archives and plain OCI layouts', { skip }, async (
   ok(d.berth(['rmi', 'legacy:2', 'ocimg:7']), 'rmi both');
 });
 
+test('loads gzip and zstd layers, and a 3-layer image with deletions unpacks each layer once', { skip }, async () => {
+  const l1 = await makeTar(rootfsEntries('three'));
+  const l2 = await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/.wh.marker', data: '' }, { name: 'two', data: '2' }]);
+  const l3 = await makeTar([{ name: 'three', data: '3' }]);
+  const zst = spawnSync('zstd', ['-q', '-c'], { input: l3 });
+  assert.equal(zst.status, 0, 'zstd is installed by setup.sh');
+  const oci = await ociLayout([l1, l2, l3], 'docker.io/library/compressed:1', [l1, gzipSync(l2), zst.stdout], [
+    'application/vnd.oci.image.layer.v1.tar',
+    'application/vnd.oci.image.layer.v1.tar+gzip',
+    'application/vnd.oci.image.layer.v1.tar+zstd',
+  ]);
+  assert.equal(ok(d.berth(['load'], { input: oci.tar }), 'load'), 'Loaded image: compressed:1\n');
+  const layers = JSON.parse(d.berth(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'compressed:1']).stdout) as string[];
+  assert.deepEqual(layers, [l1, l2, l3].map((l) => `sha256:${sha256hex(l)}`));
+  const snapshots = () => readdirSync(path.join(d.dataRoot, 'snapshots')).filter((n) => /^\d+$/.test(n));
+  assert.equal(snapshots().length, 3);
+  // the same base layer in a second image is not unpacked again
+  ok(d.berth(['load'], { input: (await ociLayout([l1], 'docker.io/library/sharesbase:1')).tar }), 'load sharing');
+  assert.equal(snapshots().length, 3);
+  ok(d.berth(['rmi', 'compressed:1']), 'rmi');
+  assert.equal(snapshots().length, 1, 'only the shared base layer remains');
+  ok(d.berth(['rmi', 'sharesbase:1']), 'rmi');
+  assert.equal(snapshots().length, 0);
+});
+
 test('rmi follows docker: untag, conflicts, force, unknown names', { skip }, async () => {
   const file = path.join(d.root, 'r.tar');
   writeFileSync(file, await makeTar(rootfsEntries('rmi')));
@@ -115,6 +131,10 @@ test('loads a tar made by the real docker engine, and the real engine loads bert
   try {
     assert.equal(run(['import', '--change', 'CMD ["sh"]', f, name]).status, 0);
     const dockerId = run(['image', 'inspect', '-f', '{{.Id}}', name]).stdout.trim();
+    // berth's CLI drives the real engine too
+    const viaBerth = spawnSync(process.execPath, [BERTH, '-H', 'unix:///var/run/docker.sock', 'image', 'inspect', '-f', '{{.Id}}', name], { encoding: 'utf8' });
+    assert.equal(viaBerth.stdout.trim(), dockerId, viaBerth.stderr);
+    assert.match(spawnSync(process.execPath, [BERTH, '-H', 'unix:///var/run/docker.sock', 'images'], { encoding: 'utf8' }).stdout, new RegExp(`berth-oracle-${process.pid}\\s+1\\s+${dockerId.slice(7, 19)}`));
     const saved = path.join(d.root, 'docker-saved.tar');
     assert.equal(run(['save', '-o', saved, name]).status, 0);
     assert.equal(ok(d.berth(['load', '-i', saved]), 'load docker save'), `Loaded image: ${name}\n`);

@@ -1,0 +1,168 @@
+// The host-side steps around the plugins: pinned network namespaces
+// (`ip netns`), what the host's routes and addresses already use, the uplink's
+// MTU, and the per-network rule that lets published ports through a FORWARD
+// policy of DROP (set by dockerd on these machines).
+import { existsSync, promises as fsp } from 'node:fs';
+import { run } from '../../common/exec.js';
+import { conflict, internal } from '../../common/errors.js';
+import { nameservers } from '../etcfiles.js';
+import { iptables } from './iptables.js';
+
+export const NETNS_DIR = '/run/netns';
+
+export function netnsPath(name: string): string {
+  return `${NETNS_DIR}/${name}`;
+}
+
+export function netnsExists(name: string): boolean {
+  return existsSync(netnsPath(name));
+}
+
+/** `ip netns add`: a bind mount that pins the namespace until `ip netns del`. */
+export async function netnsAdd(name: string): Promise<void> {
+  await run('ip', ['netns', 'add', name]);
+}
+
+export async function netnsDel(name: string): Promise<void> {
+  if (!netnsExists(name)) return;
+  const res = await run('ip', ['netns', 'del', name], { allowFailure: true });
+  if (res.code !== 0 && netnsExists(name)) throw internal(`ip netns del ${name}: ${res.stderr.trim()}`);
+}
+
+/** Names of the pinned namespaces (all of them, not only berth's). */
+export async function netnsList(): Promise<string[]> {
+  try {
+    return await fsp.readdir(NETNS_DIR);
+  } catch {
+    return [];
+  }
+}
+
+interface RouteJson {
+  dst?: string;
+  dev?: string;
+}
+interface AddrJson {
+  ifname?: string;
+  addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+}
+
+/**
+ * Every IPv4 prefix the host already uses, apart from `ownBridge`'s: main-table
+ * routes, interface addresses (as their subnets) and nameservers.
+ */
+export async function hostIPv4InUse(ownBridge: string): Promise<string[]> {
+  const out: string[] = [];
+  const routes = JSON.parse((await run('ip', ['-j', '-4', 'route', 'show'])).stdout || '[]') as RouteJson[];
+  for (const r of routes) if (r.dst && r.dst !== 'default' && r.dev !== ownBridge) out.push(r.dst);
+  const addrs = JSON.parse((await run('ip', ['-j', '-4', 'addr', 'show'])).stdout || '[]') as AddrJson[];
+  for (const a of addrs) {
+    if (a.ifname === ownBridge) continue;
+    for (const i of a.addr_info ?? []) if (i.family === 'inet' && i.local) out.push(`${i.local}/${i.prefixlen ?? 32}`);
+  }
+  try {
+    for (const ns of nameservers(await fsp.readFile('/etc/resolv.conf', 'utf8'))) if (/^\d+\.\d+\.\d+\.\d+$/.test(ns)) out.push(`${ns}/32`);
+  } catch {
+    /* no resolv.conf */
+  }
+  return out;
+}
+
+/** The MTU of the interface that carries the default route (1500 if there is none). */
+export async function uplinkMtu(): Promise<number> {
+  const routes = JSON.parse((await run('ip', ['-j', '-4', 'route', 'show', 'default'])).stdout || '[]') as RouteJson[];
+  const dev = routes.find((r) => r.dev)?.dev;
+  if (!dev) return 1500;
+  try {
+    const mtu = Number((await fsp.readFile(`/sys/class/net/${dev}/mtu`, 'utf8')).trim());
+    return Number.isInteger(mtu) && mtu >= 576 ? mtu : 1500;
+  } catch {
+    return 1500;
+  }
+}
+
+interface NetworkRule {
+  table: string;
+  chain: string;
+  /** insert at the top instead of appending */
+  first?: boolean;
+  spec: string[];
+}
+
+/**
+ * The per-network rules berth adds next to the plugins':
+ * - `CNI-ADMIN -o <bridge> --ctstate DNAT -j ACCEPT`: connections DNAT'ed to
+ *   a published port pass FORWARD (policy DROP when dockerd runs); direct
+ *   traffic to container addresses from outside stays blocked. The firewall
+ *   plugin jumps to CNI-ADMIN from FORWARD; berth makes sure the chain exists.
+ * - `INPUT -i <bridge> -d 127.0.0.0/8 ... -j DROP`: portmap's snat sets
+ *   route_localnet=1 on the bridge (needed for 127.0.0.1:hostPort); this
+ *   keeps containers from reaching the host's 127.0.0.1 services through it
+ *   (the CVE-2020-8558 class), while DNAT'ed and reply traffic still passes.
+ */
+function networkRules(bridge: string): NetworkRule[] {
+  const comment = ['-m', 'comment', '--comment', `berth network on ${bridge}`];
+  return [
+    { table: 'filter', chain: 'CNI-ADMIN', spec: ['-o', bridge, '-m', 'conntrack', '--ctstate', 'DNAT', ...comment, '-j', 'ACCEPT'] },
+    {
+      table: 'filter',
+      chain: 'INPUT',
+      first: true,
+      spec: ['-i', bridge, '!', '-s', '127.0.0.0/8', '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', ...comment, '-j', 'DROP'],
+    },
+  ];
+}
+
+export async function ensureNetworkRules(bridge: string): Promise<void> {
+  if ((await iptables(['-t', 'filter', '-n', '-L', 'CNI-ADMIN'], true)) !== 0) await iptables(['-t', 'filter', '-N', 'CNI-ADMIN'], true);
+  for (const r of networkRules(bridge)) {
+    if ((await iptables(['-t', r.table, '-C', r.chain, ...r.spec], true)) === 0) continue;
+    await iptables(['-t', r.table, r.first ? '-I' : '-A', r.chain, ...r.spec]);
+  }
+}
+
+export async function removeNetworkRules(bridge: string): Promise<void> {
+  for (const r of networkRules(bridge)) {
+    while ((await iptables(['-t', r.table, '-D', r.chain, ...r.spec], true)) === 0) {
+      /* delete every copy */
+    }
+  }
+}
+
+/**
+ * Create the bridge with its gateway address before any container exists, so
+ * its route marks the subnet as taken (another daemon choosing a default sees
+ * it) and a DNS server can bind the gateway. The bridge plugin accepts it as
+ * is. The bridge's alias names the state directory of the daemon owning it: a
+ * second berthd with another data root must not share it (its IPAM and its
+ * leftover sweep would collide with ours), so that is refused.
+ */
+export async function ensureBridge(bridge: string, gatewayCidr: string, mtu: number, owner: string): Promise<void> {
+  const tag = `berth:${owner}`;
+  if (!(await linkExists(bridge))) {
+    const add = await run('ip', ['link', 'add', bridge, 'mtu', String(mtu), 'type', 'bridge'], { allowFailure: true });
+    if (add.code !== 0 && !(await linkExists(bridge))) throw internal(`ip link add ${bridge}: ${add.stderr.trim()}`);
+  } else {
+    const alias = (await fsp.readFile(`/sys/class/net/${bridge}/ifalias`, 'utf8').catch(() => '')).trim();
+    const other = alias.startsWith('berth:') ? alias.slice('berth:'.length) : '';
+    if (other && other !== owner && existsSync(other)) {
+      throw conflict(`bridge ${bridge} belongs to another berth daemon (state in ${other}); give this daemon a bridge of its own`);
+    }
+  }
+  await run('ip', ['link', 'set', 'dev', bridge, 'alias', tag]);
+  const addrs = JSON.parse((await run('ip', ['-j', '-4', 'addr', 'show', 'dev', bridge])).stdout || '[]') as AddrJson[];
+  const has = addrs.some((a) => (a.addr_info ?? []).some((i) => `${i.local}/${i.prefixlen}` === gatewayCidr));
+  if (!has) {
+    const r = await run('ip', ['addr', 'add', gatewayCidr, 'dev', bridge], { allowFailure: true });
+    if (r.code !== 0 && !/File exists/.test(r.stderr)) throw internal(`ip addr add ${gatewayCidr} dev ${bridge}: ${r.stderr.trim()}`);
+  }
+  await run('ip', ['link', 'set', bridge, 'up']);
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  return existsSync(`/sys/class/net/${name}`);
+}
+
+export async function linkDel(name: string): Promise<void> {
+  if (await linkExists(name)) await run('ip', ['link', 'del', name]);
+}
