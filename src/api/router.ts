@@ -1,6 +1,7 @@
 // A small router for the Engine API: versioned (/v1.45/...) and unversioned
 // paths, method + pattern, and handlers that receive a parsed context.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { invalidArgument, notFound } from '../common/errors.js';
 import { API_VERSION, MIN_API_VERSION, type Daemon } from '../daemon/index.js';
 import { sendError } from './errors.js';
@@ -13,6 +14,8 @@ export interface Ctx {
   /** the API version the request asked for (or the server's own) */
   version: number;
   daemon: Daemon;
+  /** set when the client asked to upgrade the connection (attach, exec start): the raw socket */
+  upgrade?: { socket: Duplex; head: Buffer; body: Buffer };
 }
 
 export type Handler = (ctx: Ctx) => Promise<void> | void;
@@ -32,13 +35,42 @@ export class Router {
   private readonly routes: Route[] = [];
 
   add(method: string, pattern: string, handler: Handler): this {
-    // "{name}" matches anything (image names contain slashes), like docker's {name:.*}
-    const re = new RegExp('^' + pattern.replace(/\{[a-z]+\}/g, '(.+)') + '$');
+    // "{name}" matches anything (image names contain slashes), like docker's {name:.*}; "{id}" one segment
+    const re = new RegExp('^' + pattern.replace(/\{id\}/g, '([^/]+)').replace(/\{[a-z]+\}/g, '(.+)') + '$');
     this.routes.push({ method, pattern: re, handler });
     return this;
   }
 
-  async dispatch(daemon: Daemon, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** A request with `Upgrade: tcp`: answered on the raw socket, through a response bound to it until a handler hijacks it. */
+  async dispatchUpgrade(daemon: Daemon, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as unknown as import('node:net').Socket);
+    res.shouldKeepAlive = false;
+    socket.on('error', () => socket.destroy());
+    // Node leaves an upgraded request's body unparsed: its Content-Length bytes come first on the socket.
+    const want = Number(req.headers['content-length'] ?? 0);
+    let got = head;
+    while (got.length < want) {
+      const more = await new Promise<Buffer | null>((resolve) => {
+        const onData = (d: Buffer) => done(d);
+        const onEnd = () => done(null);
+        const done = (d: Buffer | null) => {
+          socket.off('data', onData);
+          socket.off('end', onEnd);
+          socket.pause();
+          resolve(d);
+        };
+        socket.on('data', onData);
+        socket.on('end', onEnd);
+        socket.resume();
+      });
+      if (!more) break;
+      got = Buffer.concat([got, more]);
+    }
+    await this.dispatch(daemon, req, res, { socket, head: got.subarray(want), body: got.subarray(0, want) });
+  }
+
+  async dispatch(daemon: Daemon, req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer; body: Buffer }): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://berth');
       let pathname = url.pathname;
@@ -61,7 +93,7 @@ export class Router {
         if (!m) continue;
         pathMatched = true;
         if (r.method !== method) continue;
-        await r.handler({ req, res, params: m.slice(1).map((p) => decodeURIComponent(p)), query: url.searchParams, version, daemon });
+        await r.handler({ req, res, params: m.slice(1).map((p) => decodeURIComponent(p)), query: url.searchParams, version, daemon, ...(upgrade ? { upgrade } : {}) });
         return;
       }
       if (pathMatched) {

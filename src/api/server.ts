@@ -10,6 +10,9 @@ import { systemRoutes } from './handlers/system.js';
 import { imageRoutes } from './handlers/images.js';
 import { distributionRoutes } from './handlers/distribution.js';
 import { buildRoutes } from './handlers/build.js';
+import { containerRoutes } from './handlers/containers.js';
+import { containerIoRoutes } from './handlers/container-io.js';
+import { execRoutes } from './handlers/exec.js';
 
 export function buildRouter(): Router {
   const r = new Router();
@@ -17,6 +20,9 @@ export function buildRouter(): Router {
   distributionRoutes(r);
   imageRoutes(r);
   buildRoutes(r);
+  containerRoutes(r);
+  containerIoRoutes(r);
+  execRoutes(r);
   return r;
 }
 
@@ -41,6 +47,8 @@ export async function listen(daemon: Daemon, hosts: string[], group: string): Pr
   const sockets: string[] = [];
   for (const h of hosts) {
     const server = http.createServer((req, res) => void router.dispatch(daemon, req, res));
+    // attach and exec start ask for `Upgrade: tcp` and get the raw connection (docker's hijack)
+    server.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void router.dispatchUpgrade(daemon, req, socket, head));
     server.keepAliveTimeout = 30_000;
     server.headersTimeout = 0;
     server.requestTimeout = 0;

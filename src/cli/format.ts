@@ -1,6 +1,7 @@
 // Output formatting exactly as the docker CLI does it: go-units sizes and
 // durations, tabwriter tables (minwidth 10, padding 3), and the part of Go's
 // text/template that --format is used with in practice.
+import { humanDuration } from '../common/units.js';
 
 /** Go's %.<prec>g formatting. */
 function goG(v: number, prec: number): string {
@@ -31,22 +32,7 @@ export function humanSize(size: number, precision = 3): string {
 }
 
 /** units.HumanDuration */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(ms / 60000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3600000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3600000 / 24 / 365)} years`;
-}
+export { humanDuration };
 
 export function ago(unixSeconds: number): string {
   if (!unixSeconds) return 'N/A';

@@ -17,6 +17,12 @@ import { register as pull } from './commands/pull.js';
 import { register as push } from './commands/push.js';
 import { registerLogin, registerLogout } from './commands/login.js';
 import { register as build } from './commands/build.js';
+import { register as run } from './commands/run.js';
+import { register as ps } from './commands/ps.js';
+import { register as logs } from './commands/logs.js';
+import { register as exec } from './commands/exec.js';
+import { register as attach } from './commands/attach.js';
+import { registerKill, registerRestart, registerRm, registerStart, registerStop, registerWait } from './commands/lifecycle.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -40,12 +46,17 @@ function normaliseHost(h: string | undefined): string | undefined {
  * server runs in-process, not through the daemon); src/cmd/berth.ts passes them.
  */
 export async function main(argv = process.argv, extra: Command[] = []): Promise<void> {
+  // `berth logs | head`: a closed pipe ends the command quietly, as docker's does.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   const ctx = new CliContext(normaliseHost(hostFromArgv(argv.slice(2))));
   const program = new Command('berth')
     .description('A Docker-compatible container engine')
     .version(`berth version ${CLI_VERSION}`, '-v, --version', 'Print version information and quit')
     .option('-H, --host <addr>', 'Daemon socket to connect to (unix:///path or tcp://host:port; default $DOCKER_HOST, else unix:///run/berth/berth.sock)')
     .showHelpAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   version(program, ctx);
   info(program, ctx);
@@ -62,6 +73,27 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   registerLogin(program, ctx);
   registerLogout(program, ctx);
   build(program, ctx);
+  const containerCommands = (p: Command) => {
+    run(p, ctx, 'run');
+    run(p, ctx, 'create');
+    logs(p, ctx);
+    exec(p, ctx);
+    attach(p, ctx);
+    registerStop(p, ctx);
+    registerStart(p, ctx);
+    registerRestart(p, ctx);
+    registerKill(p, ctx);
+    registerWait(p, ctx);
+  };
+  containerCommands(program);
+  ps(program, ctx);
+  registerRm(program, ctx);
+
+  const container = program.command('container').description('Manage containers');
+  containerCommands(container);
+  ps(container, ctx, 'ls').aliases(['ps', 'list']);
+  registerRm(container, ctx, 'rm').alias('remove');
+  inspect(container, ctx, 'container');
 
   const image = program.command('image').description('Manage images');
   images(image, ctx, 'ls').alias('list');

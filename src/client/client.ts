@@ -1,7 +1,7 @@
 // The Engine API client: HTTP over a unix socket or TCP, with docker's API
 // version negotiation (the lower of the server's and berth's version).
 import * as http from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { BerthError, type ErrorKind } from '../common/errors.js';
 
 export const CLIENT_API_VERSION = '1.45';
@@ -115,6 +115,39 @@ export class EngineClient {
       }
     }
     handle(buf);
+  }
+
+  /**
+   * A request that takes over the connection (attach, exec start): asks for
+   * `Upgrade: tcp` and resolves with the raw socket once the daemon answers 101.
+   */
+  async hijack(path: string, opts: RequestOptions = {}): Promise<{ socket: Duplex; head: Buffer }> {
+    const v = await this.apiVersion();
+    return new Promise((resolve, reject) => {
+      const qs = new URLSearchParams();
+      for (const [k, val] of Object.entries(opts.query ?? {})) if (val !== undefined) qs.set(k, typeof val === 'boolean' ? (val ? '1' : '0') : String(val));
+      const q = qs.toString();
+      const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+      const headers: Record<string, string> = { 'User-Agent': 'berth-cli', Connection: 'Upgrade', Upgrade: 'tcp', ...(body ? { 'Content-Type': 'application/json' } : {}) };
+      const req = http.request({ ...this.target, method: 'POST', path: `/v${v}${path}${q ? `?${q}` : ''}`, headers });
+      req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let msg = text.trim();
+          try {
+            msg = (JSON.parse(text) as { message?: string }).message ?? msg;
+          } catch {
+            /* not JSON */
+          }
+          reject(new ApiError(res.statusCode ?? 500, msg || `HTTP ${res.statusCode}`));
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   raw(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {

@@ -44,7 +44,8 @@ async function main(): Promise<void> {
     .option('-G, --group <name>', 'group for the unix socket (default "berth")')
     .option('--insecure-registry <registry>', 'registry to reach over plain HTTP (repeatable)', collect)
     .option('--registry-mirror <url>', 'preferred registry mirror (repeatable)', collect)
-    .option('--default-runtime <name>', 'default OCI runtime for containers')
+    .option('--default-runtime <name>', 'default OCI runtime for containers (runc or crun)')
+    .option('-b, --bridge <name>', 'name of the default bridge network\'s interface (default "berth0")')
     .parse();
   const flags = program.opts<FlagValues>();
   const config = resolveConfig(flags);
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal: sig });
     await api.close();
-    daemon.close();
+    await daemon.close();
     try {
       if (readFileSync(daemon.paths.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(daemon.paths.pidfile);
     } catch {

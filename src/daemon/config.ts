@@ -17,6 +17,8 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   registryMirrors: string[];
   defaultRuntime?: string;
+  /** name of the default bridge (dockerd's --bridge); berth0 when unset */
+  bridge?: string;
 }
 
 const FILE_KEYS: Record<string, keyof DaemonConfig> = {
@@ -29,6 +31,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'insecure-registries': 'insecureRegistries',
   'registry-mirrors': 'registryMirrors',
   'default-runtime': 'defaultRuntime',
+  bridge: 'bridge',
 };
 
 export function readConfigFile(file: string, mustExist: boolean): Partial<DaemonConfig> & { _keys: string[] } {
@@ -57,6 +60,7 @@ export function readConfigFile(file: string, mustExist: boolean): Partial<Daemon
     (out as Record<string, unknown>)[key] = v;
     out._keys.push(k);
   }
+  if (out.bridge !== undefined && !/^[a-zA-Z0-9_.-]{1,15}$/.test(out.bridge)) throw invalidArgument(`${file}: bridge "${out.bridge}" is not a valid interface name (1-15 characters)`);
   if (out.logLevel && !['debug', 'info', 'warn', 'error'].includes(out.logLevel)) throw invalidArgument(`${file}: log-level "${out.logLevel}" is not one of debug, info, warn, error`);
   return out;
 }
@@ -72,6 +76,7 @@ export interface FlagValues {
   insecureRegistry?: string[];
   registryMirror?: string[];
   defaultRuntime?: string;
+  bridge?: string;
 }
 
 const FLAG_TO_FILE: Record<string, string> = {
@@ -84,6 +89,7 @@ const FLAG_TO_FILE: Record<string, string> = {
   insecureRegistry: 'insecure-registries',
   registryMirror: 'registry-mirrors',
   defaultRuntime: 'default-runtime',
+  bridge: 'bridge',
 };
 
 export function resolveConfig(flags: FlagValues): DaemonConfig {
@@ -92,6 +98,7 @@ export function resolveConfig(flags: FlagValues): DaemonConfig {
     .filter(([flag, key]) => (flags as Record<string, unknown>)[flag] !== undefined && file._keys.includes(key))
     .map(([, key]) => key);
   if (both.length) throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`);
+  if (flags.bridge !== undefined && !/^[a-zA-Z0-9_.-]{1,15}$/.test(flags.bridge)) throw invalidArgument(`bridge "${flags.bridge}" is not a valid interface name (1-15 characters)`);
   const level = (flags.logLevel ?? file.logLevel ?? 'info') as Level;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw invalidArgument(`log level "${level}" is not one of debug, info, warn, error`);
   return {
@@ -104,5 +111,6 @@ export function resolveConfig(flags: FlagValues): DaemonConfig {
     insecureRegistries: flags.insecureRegistry ?? file.insecureRegistries ?? [],
     registryMirrors: flags.registryMirror ?? file.registryMirrors ?? [],
     ...(flags.defaultRuntime ?? file.defaultRuntime ? { defaultRuntime: flags.defaultRuntime ?? file.defaultRuntime } : {}),
+    ...(flags.bridge ?? file.bridge ? { bridge: flags.bridge ?? file.bridge } : {}),
   };
 }

@@ -5,11 +5,15 @@ import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Logger } from '../common/log.js';
+import { invalidArgument } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
 import { OverlaySnapshotter } from '../snapshot/index.js';
 import type { Credentials, RegistryClientOptions } from '../registry/index.js';
 import { applyChanges, Builder, NamespaceExecutor, namespaceExecutorAvailable, type Executor } from '../build/index.js';
+import { CniNetworkManager, type NetworkManager } from '../network/index.js';
+import { Monitor } from '../runtime/index.js';
+import { ContainerService, ContainerStore, ExecService } from './containers/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
@@ -21,8 +25,11 @@ export class Daemon {
     readonly log: Logger,
     readonly db: Database.Database,
     readonly images: ImageService,
+    readonly containers: ContainerService,
+    readonly exec: ExecService,
     readonly id: string,
     readonly builder: Builder,
+    readonly network: NetworkManager,
   ) {}
 
   static async create(config: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -42,7 +49,23 @@ export class Daemon {
       const meta = new ImageMetadataStore(db);
       const images = new ImageService({ content, meta, snapshotter, log, applyChanges });
       const builder = new Builder({ images, db, root: `${paths.dataRoot}/build`, log, ...buildExecutor(`${paths.dataRoot}/build`, log) });
-      return new Daemon(config, paths, log, db, images, await engineId(paths.dataRoot), builder);
+      // runc by default: crun 1.8 refuses hosts whose cgroup2 mount owns a controller in hybrid mode (these machines).
+      const runtimes: Record<string, string> = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
+      const runtime = runtimes[config.defaultRuntime ?? 'runc'];
+      if (!runtime) throw invalidArgument(`default-runtime ${config.defaultRuntime}: unknown runtime (runc or crun)`);
+      const monitor = new Monitor({ root: `${paths.execRoot}/runtime`, runc: runtime });
+      const store = new ContainerStore(db);
+      const network: NetworkManager = new CniNetworkManager({ stateDir: `${paths.dataRoot}/network`, runDir: `${paths.execRoot}/cni`, logger: log, ...(config.bridge ? { bridge: config.bridge } : {}) });
+      try {
+        await network.init(new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)));
+      } catch (err) {
+        // e.g. the bridge belongs to another daemon: bridge attaches fail with this error; none and host still work
+        log.error('bridge network unavailable', { err: String(err) });
+      }
+      const containers = new ContainerService({ store, images, snapshotter, network, monitor, dir: paths.containers, log });
+      await containers.recover();
+      const exec = new ExecService(containers, monitor, `${paths.execRoot}/runtime/exec`);
+      return new Daemon(config, paths, log, db, images, containers, exec, await engineId(paths.dataRoot), builder, network);
     } catch (err) {
       db.close();
       throw err;
@@ -67,7 +90,10 @@ export class Daemon {
     return versionInfo();
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    this.containers.close();
+    // Detaches still running (they may run after an API reply) finish first.
+    await this.network.drain?.();
     this.db.close();
   }
 }

@@ -19,3 +19,20 @@ export {
 } from '../image/index.js';
 export { RegistryClient, type Credentials, type RegistryClientOptions } from '../registry/index.js';
 export { type BuildRequest, type BuildProgress, type BuildResult, DockerfileError } from '../build/index.js';
+export {
+  ContainerService,
+  ExecService,
+  type ExecConfig,
+  type ExecSession,
+  ZERO_TIME,
+  type ContainerRecord,
+  type ContainerConfig,
+  type HostConfig,
+  type CreateRequest,
+  type ExitResult,
+  type WaitCondition,
+  type AttachSession,
+  type OutputStream,
+} from './containers/index.js';
+export type { NetworkAttachment } from '../network/index.js';
+export type { LogRecord } from '../runtime/index.js';

@@ -64,12 +64,15 @@ export type SystemInfo = Record<string, unknown>;
 
 export async function systemInfo(d: Daemon): Promise<SystemInfo> {
   const cg = cgroupVersion();
+  const all = d.containers.list();
+  const running = all.filter((c) => c.State.Running && !c.State.Paused).length;
+  const paused = all.filter((c) => c.State.Paused).length;
   return {
     ID: d.id,
-    Containers: 0,
-    ContainersRunning: 0,
-    ContainersPaused: 0,
-    ContainersStopped: 0,
+    Containers: all.length,
+    ContainersRunning: running,
+    ContainersPaused: paused,
+    ContainersStopped: all.length - running - paused,
     Images: d.images.meta.count(),
     Driver: 'overlay2',
     DriverStatus: [
@@ -125,7 +128,7 @@ export async function systemInfo(d: Daemon): Promise<SystemInfo> {
     Labels: [],
     ExperimentalBuild: false,
     ServerVersion: d.version().Version,
-    Runtimes: { runc: { path: 'runc' }, crun: { path: 'crun' } },
+    Runtimes: { runc: { path: '/usr/sbin/runc' }, crun: { path: '/usr/bin/crun' } },
     DefaultRuntime: d.config.defaultRuntime ?? 'runc',
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true,

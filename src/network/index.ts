@@ -74,3 +74,6 @@ export {
   parseExtraHost,
 } from './etcfiles.js';
 export type { ExtraHost, HostsFileOptions, ResolvConfOptions } from './etcfiles.js';
+
+/** host and none only (no bridge): the daemon's network manager until the CNI one is wired. */
+export { LocalNetworkManager } from './local.js';

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { CniNetworkManager } from '../../src/network/index.js';
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -46,6 +48,8 @@ export class TestDaemon {
   readonly dataRoot: string;
   readonly execRoot: string;
   readonly pidfile: string;
+  /** its own bridge, so that daemons side by side never share one (≤15 characters) */
+  readonly bridge = `bt${randomBytes(4).toString('hex')}`;
   proc: ChildProcess | undefined;
   log = '';
 
@@ -59,7 +63,7 @@ export class TestDaemon {
   }
 
   args(): string[] {
-    return ['--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--config-file', '/dev/null/none', ...this.extraArgs];
+    return ['--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--config-file', '/dev/null/none', '--bridge', this.bridge, ...this.extraArgs];
   }
 
   async start(): Promise<this> {
@@ -105,6 +109,13 @@ export class TestDaemon {
 
   async cleanup(): Promise<void> {
     await this.stop();
+    // The daemon's network state: leftover attachments, its bridge and per-network rules.
+    if (existsSync(path.join(this.dataRoot, 'network'))) {
+      const net = new CniNetworkManager({ stateDir: path.join(this.dataRoot, 'network'), runDir: path.join(this.execRoot, 'cni'), bridge: this.bridge });
+      await net.init(new Set()).catch(() => {});
+      await net.removeNetwork().catch(() => {});
+    }
+    spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
     // Layers are never mounted by the image tests, but be sure nothing under the root is.
     const mounts = existsSync('/proc/self/mounts') ? readFileSync('/proc/self/mounts', 'utf8') : '';
     for (const line of mounts.split('\n')) {

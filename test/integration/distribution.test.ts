@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { TestDaemon, isRoot, which } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, which, REPO } from '../helpers/daemon.js';
 import { inspect, ok, rootfsTgz } from '../helpers/images.js';
 import { PASS, USER, berthRegistry, distributionRegistry, hasDistribution, type Reg } from '../helpers/registries.js';
 
@@ -165,6 +165,33 @@ describe('the docker CLI against berthd', { skip: skip || (which('docker') ? fal
     } finally {
       await reg.stop();
       rmSync(config, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('berth run pulls a missing image', { skip: skip || (which('busybox') ? false : 'busybox-static is not installed') }, () => {
+  it('run of an image only the registry has: pulled, then run', async () => {
+    const reg = await berthRegistry(false);
+    try {
+      const name = `${reg.host}/team/app:1`;
+      const dir = mkdtempSync(path.join(tmpdir(), 'berth-run-pull-'));
+      try {
+        const r = spawnSync('bash', [path.join(REPO, 'scripts/busybox-rootfs.sh'), path.join(dir, 'rootfs'), path.join(dir, 'bb.tar')], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        ok(d1.berth(['import', path.join(dir, 'bb.tar'), name]), 'import');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      ok(d1.berth(['push', name]), 'push');
+      const run = d2.berth(['run', '--rm', '--network', 'none', name, 'echo', 'pulled and ran']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, 'pulled and ran\n');
+      assert.match(run.stderr, new RegExp(`Unable to find image '${name.replace(/[.]/g, '\\.')}' locally`));
+      assert.match(run.stderr, /Status: Downloaded newer image for/);
+      assert.equal(inspect(d2, name)['Id'], inspect(d1, name)['Id']);
+      ok(d2.berth(['rmi', name]), 'rmi');
+    } finally {
+      await reg.stop();
     }
   });
 });

@@ -5,6 +5,26 @@ import { formatReference, parseReference, withDefaultTag } from '../../common/re
 import { encodeAuthHeader, getCredentials, keyForImage } from '../credentials.js';
 import { ProgressRenderer } from '../progress.js';
 
+/** Pull `image` through the daemon, rendering docker's progress to `out`. */
+export async function pullImage(ctx: CliContext, image: string, o: { platform?: string; quiet?: boolean; out?: NodeJS.WriteStream } = {}): Promise<void> {
+  const out = o.out ?? ctx.out;
+  const parsed = parseReference(image);
+  if (parsed.tag === undefined && parsed.digest === undefined && !o.quiet) out.write('Using default tag: latest\n');
+  const ref = withDefaultTag(parsed);
+  const fromImage = formatReference({ domain: ref.domain, path: ref.path }, true);
+  const auth = getCredentials(keyForImage(image));
+  const c = await ctx.client();
+  const res = await c.request('POST', '/images/create', {
+    query: { fromImage, tag: ref.digest ?? ref.tag, platform: o.platform },
+    headers: { 'X-Registry-Auth': encodeAuthHeader(auth) },
+  });
+  const r = new ProgressRenderer(out);
+  await c.stream(res, (m) => {
+    if (!o.quiet) r.write(m);
+  });
+  if (o.out === undefined) ctx.print(formatReference(ref));
+}
+
 export function register(parent: Command, ctx: CliContext, name = 'pull'): Command {
   return parent
     .command(name)
@@ -12,21 +32,5 @@ export function register(parent: Command, ctx: CliContext, name = 'pull'): Comma
     .argument('<name>', 'NAME[:TAG|@DIGEST]')
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
     .option('-q, --quiet', 'Suppress verbose output')
-    .action(async (image: string, o: { platform?: string; quiet?: boolean }) => {
-      const parsed = parseReference(image);
-      if (parsed.tag === undefined && parsed.digest === undefined && !o.quiet) ctx.print('Using default tag: latest');
-      const ref = withDefaultTag(parsed);
-      const fromImage = formatReference({ domain: ref.domain, path: ref.path }, true);
-      const auth = getCredentials(keyForImage(image));
-      const c = await ctx.client();
-      const res = await c.request('POST', '/images/create', {
-        query: { fromImage, tag: ref.digest ?? ref.tag, platform: o.platform },
-        headers: { 'X-Registry-Auth': encodeAuthHeader(auth) },
-      });
-      const r = new ProgressRenderer(ctx.out);
-      await c.stream(res, (m) => {
-        if (!o.quiet) r.write(m);
-      });
-      ctx.print(formatReference(ref));
-    });
+    .action(async (image: string, o: { platform?: string; quiet?: boolean }) => pullImage(ctx, image, o));
 }

@@ -1,0 +1,39 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createBody, ramInBytes, type RunFlags } from './run-options.js';
+
+const flags = (f: Partial<RunFlags>): RunFlags => ({ env: [], publish: [], tmpfs: [], volume: [], logOpt: [], label: [], capAdd: [], capDrop: [], ...f });
+
+describe('run flags → create body', () => {
+  it('sizes as go-units RAMInBytes', () => {
+    assert.equal(ramInBytes('32m'), 32 * 1024 * 1024);
+    assert.equal(ramInBytes('1g'), 1024 ** 3);
+    assert.equal(ramInBytes('512'), 512);
+    assert.throws(() => ramInBytes('lots'));
+  });
+  it('maps limits, policies, ports and mounts', () => {
+    const b = createBody('busybox', ['sh'], flags({
+      memory: '64m', cpus: '0.5', pidsLimit: '50', restart: 'on-failure:3', readOnly: true, rm: true,
+      publish: ['8800:80', '127.0.0.1:53:53/udp'], tmpfs: ['/run:size=1m'], volume: ['/h:/c:ro'], logOpt: ['max-size=1m'], env: ['A=1'], init: true,
+    }));
+    const h = b['HostConfig'] as Record<string, unknown>;
+    assert.equal(h['Memory'], 64 << 20);
+    assert.equal(h['NanoCpus'], 5e8);
+    assert.equal(h['PidsLimit'], 50);
+    assert.deepEqual(h['RestartPolicy'], { Name: 'on-failure', MaximumRetryCount: 3 });
+    assert.deepEqual(h['PortBindings'], { '80/tcp': [{ HostIp: '', HostPort: '8800' }], '53/udp': [{ HostIp: '127.0.0.1', HostPort: '53' }] });
+    assert.deepEqual(b['ExposedPorts'], { '80/tcp': {}, '53/udp': {} });
+    assert.deepEqual(h['Tmpfs'], { '/run': 'size=1m' });
+    assert.deepEqual(h['Binds'], ['/h:/c:ro']);
+    assert.deepEqual(h['LogConfig'], { Type: '', Config: { 'max-size': '1m' } });
+    assert.equal(h['AutoRemove'], true);
+    assert.equal(h['ReadonlyRootfs'], true);
+    assert.equal(h['Init'], true);
+    assert.deepEqual(b['Env'], ['A=1']);
+    assert.deepEqual(b['Cmd'], ['sh']);
+    assert.equal(b['AttachStdout'], true);
+  });
+  it('refuses a retry count without on-failure', () => {
+    assert.throws(() => createBody('busybox', [], flags({ restart: 'always:3' })), /maximum retry count/);
+  });
+});
