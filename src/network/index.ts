@@ -50,7 +50,7 @@ export interface NetworkManager {
   /** The persisted attachment of a container, if any (known after init). */
   get(containerId: string): NetworkAttachment | undefined;
   // Added with the CNI manager; optional so that managers without a bridge
-  // (run's LocalNetworkManager for host/none) still satisfy the interface.
+  // still satisfy the interface.
   /** The default bridge network (subnet, gateway, MTU), once init has run. */
   info?(): BridgeNetworkInfo | undefined;
   /** Wait for detaches in flight: a daemon may detach without awaiting, and drains on shutdown. */
@@ -76,4 +76,3 @@ export {
 export type { ExtraHost, HostsFileOptions, ResolvConfOptions } from './etcfiles.js';
 
 /** host and none only (no bridge): the daemon's network manager until the CNI one is wired. */
-export { LocalNetworkManager } from './local.js';
