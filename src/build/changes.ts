@@ -1,7 +1,8 @@
 // `docker import --change` / `docker commit --change`: Dockerfile
 // instructions that only touch the image config, read by the real Dockerfile
-// parser and applied exactly as a build applies them. Supersedes the small
-// parser in image/changes.ts (the daemon injects this one into ImageService).
+// parser and applied exactly as a build applies them; the daemon injects it
+// into ImageService for import.
+
 import { invalidArgument } from '../common/errors.js';
 import type { ImageRuntimeConfig } from '../oci/image.js';
 import { expansionEnv, parseSingle } from './instructions/index.js';

@@ -9,7 +9,6 @@ import { parseReference, withDefaultTag, type Reference } from '../common/refere
 import { tee } from '../common/streams.js';
 import { MediaType, ociLayerType, type Compression } from '../oci/mediatypes.js';
 import type { ImageConfig, ImageRuntimeConfig, Manifest } from '../oci/image.js';
-import { applyChanges } from './changes.js';
 import { ociArch } from './manifest.js';
 import type { ImageService } from './service.js';
 
@@ -60,7 +59,7 @@ export async function importImage(svc: ImageService, body: Readable, opts: Impor
     name = withDefaultTag(parseReference(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo));
     if (name.digest) throw invalidArgument('import: cannot import to a digest reference');
   }
-  const runtime = (svc.deps.applyChanges ?? applyChanges)({}, opts.changes ?? []);
+  const runtime = svc.deps.applyChanges({}, opts.changes ?? []);
   return svc.gcLock.shared(async () => {
     let compression: Compression | undefined;
     const [toStore, toUnpack] = tee(body);

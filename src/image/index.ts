@@ -8,7 +8,6 @@ export { importImage, dockerRuntimeConfig, type ImportOptions } from './import.j
 export { planSave, saveImages } from './archive/save.js';
 export { loadArchive, type LoadedImage } from './archive/load.js';
 export { parseManifest, parseIndex, parseImageConfig, ociArch } from './manifest.js';
-export { applyChanges } from './changes.js';
 export { pullImage, parsePlatform, platformString, selectPlatform, type PullOptions, type PullResult } from './pull.js';
 export { pushImage, type PushOptions } from './push.js';
 export { progressBar, type ProgressMessage, type ProgressSink } from './progress.js';

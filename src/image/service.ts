@@ -45,8 +45,8 @@ export interface ImageServiceDeps {
   meta: ImageMetadataStore;
   snapshotter: Snapshotter;
   log: Logger;
-  /** `--change` lines → config (the daemon injects the build subsystem's; image/changes.ts otherwise). */
-  applyChanges?: (base: ImageRuntimeConfig, changes: readonly string[]) => ImageRuntimeConfig;
+  /** `--change` lines → config: the daemon injects build/'s, which parses them as Dockerfile instructions. */
+  applyChanges: (base: ImageRuntimeConfig, changes: readonly string[]) => ImageRuntimeConfig;
   /** Set by the daemon once containers exist: which container (if any) uses an image. */
   imageUser?: (id: Digest) => { id: string; running: boolean } | undefined;
 }
