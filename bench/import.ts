@@ -6,39 +6,22 @@
 // Also `import` of one 100 MB layer. Run: node dist/bench/import.js [runs]
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import tar from 'tar-stream';
+import { writeBenchLayer } from './layers.js';
 import { TestDaemon } from '../test/helpers/daemon.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const LAYERS = 5;
 
-async function writeLayer(file: string, seed: number): Promise<{ diffId: string; size: number }> {
-  const pack = tar.pack();
-  const hash = createHash('sha256');
-  let size = 0;
-  const out = createWriteStream(file);
-  pack.on('data', (c: Buffer) => {
-    hash.update(c);
-    size += c.length;
-  });
-  pack.pipe(out);
-  const add = (name: string, data: Buffer) => new Promise<void>((res, rej) => pack.entry({ name, size: data.length, mode: 0o644 }, data, (e) => (e ? rej(e) : res())));
-  pack.entry({ name: `layer${seed}/`, type: 'directory' });
-  for (let i = 0; i < 90; i++) await add(`layer${seed}/big${i}.bin`, randomBytes(1 << 20));
-  for (let i = 0; i < 2000; i++) await add(`layer${seed}/small/${i}.txt`, randomBytes(4096));
-  pack.finalize();
-  await new Promise((r) => out.on('close', () => r(undefined)));
-  return { diffId: `sha256:${hash.digest('hex')}`, size };
-}
 
 async function makeImage(dir: string): Promise<string> {
   const layers: { file: string; diffId: string }[] = [];
   for (let i = 0; i < LAYERS; i++) {
     const file = path.join(dir, `l${i}.tar`);
-    layers.push({ file, ...(await writeLayer(file, i)) });
+    layers.push({ file, ...(await writeBenchLayer(file, i)) });
   }
   const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) }, history: layers.map(() => ({ created_by: 'bench' })) });
   const cfgHex = createHash('sha256').update(config).digest('hex');

@@ -9,10 +9,11 @@
 // docker/berth (>1 = berth faster). Run: node dist/bench/pull.js [runs]
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import tar from 'tar-stream';
+import { writeBenchLayer } from './layers.js';
 import { TestDaemon } from '../test/helpers/daemon.js';
 import { berthRegistry } from '../test/helpers/registries.js';
 
@@ -20,20 +21,6 @@ const RUNS = Number(process.argv[2] ?? 3);
 const LAYERS = 5;
 const DOCKER = ['-H', 'unix:///var/run/docker.sock'];
 
-async function writeLayer(file: string, seed: number): Promise<string> {
-  const pack = tar.pack();
-  const hash = createHash('sha256');
-  const out = createWriteStream(file);
-  pack.on('data', (c: Buffer) => hash.update(c));
-  pack.pipe(out);
-  const add = (name: string, data: Buffer) => new Promise<void>((res, rej) => pack.entry({ name, size: data.length, mode: 0o644 }, data, (e) => (e ? rej(e) : res())));
-  pack.entry({ name: `layer${seed}/`, type: 'directory' });
-  for (let i = 0; i < 90; i++) await add(`layer${seed}/big${i}.bin`, randomBytes(1 << 20));
-  for (let i = 0; i < 2000; i++) await add(`layer${seed}/small/${i}.txt`, randomBytes(4096));
-  pack.finalize();
-  await new Promise((r) => out.on('close', () => r(undefined)));
-  return `sha256:${hash.digest('hex')}`;
-}
 
 /** A docker-save archive named benchpull:1; returns its path and the layer bytes. */
 async function makeArchive(dir: string): Promise<{ archive: string; bytes: number }> {
@@ -42,7 +29,7 @@ async function makeArchive(dir: string): Promise<{ archive: string; bytes: numbe
   let bytes = 0;
   for (let i = 0; i < LAYERS; i++) {
     const f = path.join(dir, `l${i}.tar`);
-    diffIds.push(await writeLayer(f, i));
+    diffIds.push((await writeBenchLayer(f, i)).diffId);
     files.push(f);
     bytes += statSync(f).size;
   }

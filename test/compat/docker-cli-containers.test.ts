@@ -1,23 +1,16 @@
 // The official docker CLI runs containers on berthd: run --rm, run -d, ps,
 // logs, exec, stop, rm, inspect, exit codes, and run -it through a pty.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { TestDaemon, isRoot, which } from '../helpers/daemon.js';
-import { cleanupContainers, importBusybox } from '../helpers/containers.js';
+import { useContainerDaemon } from '../helpers/containers.js';
 
 const skip = !isRoot() ? 'needs root' : !which('docker') ? 'the docker CLI is not installed' : false;
 let d: TestDaemon;
 const NET = ['--network', 'none'];
 
-before(async () => {
-  if (skip) return;
-  d = await new TestDaemon().start();
-  importBusybox(d);
-});
-after(async () => {
-  await cleanupContainers(d);
-});
+useContainerDaemon(skip, (x) => (d = x));
 
 function ok(r: { code: number; stdout: string; stderr: string }, what: string): string {
   assert.equal(r.code, 0, `docker ${what}: ${r.stderr}`);

@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { REPO, type TestDaemon } from './daemon.js';
+import { before, after } from 'node:test';
+import { REPO, TestDaemon } from './daemon.js';
 
 export function importBusybox(d: TestDaemon, tag = 'busybox:latest'): void {
   const tar = path.join(d.root, 'busybox.tar');
@@ -44,4 +45,21 @@ export async function cleanupContainers(d: TestDaemon | undefined): Promise<void
     spawnSync('ip', ['netns', 'delete', `berth-${id.slice(0, 12)}`]);
   }
   await d.cleanup();
+}
+
+/**
+ * One berthd with a busybox image for a whole container test file, torn down
+ * with cleanupContainers after its last test, even when tests failed.
+ */
+export function useContainerDaemon(skip: string | false, set: (d: TestDaemon) => void): void {
+  let d: TestDaemon | undefined;
+  before(async () => {
+    if (skip) return;
+    d = await new TestDaemon().start();
+    set(d);
+    importBusybox(d);
+  });
+  after(async () => {
+    await cleanupContainers(d);
+  });
 }

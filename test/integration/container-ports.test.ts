@@ -1,24 +1,17 @@
 // The default network: a container on the CNI bridge gets its own address,
 // and `-p` publishes a port on 127.0.0.1 and the host's own address that stops
 // answering after `rm`. The same through the official docker CLI.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { TestDaemon, isRoot, which, ok } from '../helpers/daemon.js';
-import { cleanupContainers, importBusybox } from '../helpers/containers.js';
+import { useContainerDaemon } from '../helpers/containers.js';
 
 const skip = !isRoot() ? 'needs root (runc, conmon, CNI)' : !existsSync('/usr/lib/cni/bridge') ? 'containernetworking-plugins are not installed' : false;
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await new TestDaemon().start();
-  importBusybox(d);
-});
-after(async () => {
-  await cleanupContainers(d);
-});
+useContainerDaemon(skip, (x) => (d = x));
 
 /** GET a URL with a bounded number of tries; the body, or undefined when nothing answers. */
 async function get(url: string, tries = 30): Promise<string | undefined> {

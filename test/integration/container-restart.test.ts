@@ -2,29 +2,18 @@
 // a new berthd on the same roots adopts them (ps, logs, stop work); a
 // container that exited while no daemon ran shows its real exit code; an
 // `always` container comes back. Root only.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon, isRoot } from '../helpers/daemon.js';
-import { cleanupContainers, importBusybox } from '../helpers/containers.js';
+import { TestDaemon, isRoot, ok } from '../helpers/daemon.js';
+import { useContainerDaemon } from '../helpers/containers.js';
 
 const skip = isRoot() ? false : 'needs root (runc, conmon, overlay)';
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await new TestDaemon().start();
-  importBusybox(d);
-});
-after(async () => {
-  await cleanupContainers(d);
-});
+useContainerDaemon(skip, (x) => (d = x));
 
-function ok(r: { code: number; stderr: string; stdout: string }, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -1,31 +1,20 @@
 // Issue 3's user story for containers, as typed, against a berthd of the
 // test's own: real runc, conmon and overlay mounts. Most tests use --network
 // none (published ports are in container-ports.test.ts). Root only.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestDaemon, isRoot, which, BERTH } from '../helpers/daemon.js';
-import { cleanupContainers, importBusybox } from '../helpers/containers.js';
+import { TestDaemon, isRoot, which, BERTH, ok } from '../helpers/daemon.js';
+import { useContainerDaemon } from '../helpers/containers.js';
 
 const skip = isRoot() ? false : 'needs root (runc, conmon, overlay)';
 let d: TestDaemon;
 const NET = ['--network', 'none'];
 
-before(async () => {
-  if (skip) return;
-  d = await new TestDaemon().start();
-  importBusybox(d);
-});
-after(async () => {
-  await cleanupContainers(d);
-});
+useContainerDaemon(skip, (x) => (d = x));
 
-function ok(r: { code: number; stderr: string; stdout: string }, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 function inspect(name: string): { State: { Status: string; ExitCode: number; OOMKilled: boolean; Running: boolean }; RestartCount: number; Id: string } {
   return JSON.parse(ok(d.berth(['container', 'inspect', name]), 'inspect'))[0];
