@@ -43,5 +43,7 @@ test('renderTemplate handles the common --format forms', () => {
   assert.equal(renderTemplate('{{.Config.Cmd}}', d), '[sh -c]');
   assert.equal(renderTemplate('{{index .Config.Labels "a"}} {{join .RepoTags ","}}', d), 'b x:1');
   assert.equal(renderTemplate('{{.Nope}}', d), '<no value>');
+  assert.equal(renderTemplate('{{index .RepoTags 0}}', d), 'x:1');
+  assert.throws(() => renderTemplate('{{index .RepoTags 3}}', d), /index out of range: 3/);
   assert.throws(() => renderTemplate('{{range .X}}', d), /unsupported/);
 });

@@ -84,8 +84,14 @@ export function renderTemplate(tpl: string, data: unknown): string {
       const v = lookup(data, m[1]!);
       return Array.isArray(v) ? v.map(goString).join(m[2]) : goString(v);
     }
-    if ((m = /^index\s+(\.[\w.]*)\s+"([^"]*)"$/.exec(expr))) {
+    if ((m = /^index\s+(\.[\w.]*)\s+(?:"([^"]*)"|(\d+))$/.exec(expr))) {
       const v = lookup(data, m[1]!);
+      if (m[3] !== undefined) {
+        // Go's index of a slice: out of range is an error, not "<no value>"
+        const i = Number(m[3]);
+        if (!Array.isArray(v) || i >= v.length) throw new Error(`template: error calling index: index out of range: ${i}`);
+        return goString(v[i]);
+      }
       return goString(v && typeof v === 'object' ? (v as Record<string, unknown>)[m[2]!] : undefined);
     }
     throw new Error(`template: unsupported expression "{{${expr}}}"`);
