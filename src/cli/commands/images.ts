@@ -40,11 +40,17 @@ export function register(parent: Command, ctx: CliContext, name = 'images'): Com
         const digests = s.RepoDigests?.filter((d) => d !== '<none>@<none>') ?? [];
         const base = { ID: id(s.Id), CreatedSince: ago(s.Created), CreatedAt: new Date(s.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'), Size: humanSize(s.Size) };
         const digestOf = (repoName: string) => digests.find((d) => d.startsWith(repoName + '@'))?.split('@')[1] ?? '<none>';
-        if (tags.length === 0) rows.push({ Repository: '<none>', Tag: '<none>', Digest: digests[0]?.split('@')[1] ?? '<none>', ...base });
         for (const t of tags) {
           const i = t.lastIndexOf(':');
           rows.push({ Repository: t.slice(0, i), Tag: t.slice(i + 1), Digest: digestOf(t.slice(0, i)), ...base });
         }
+        // As docker: a repository the image is known in only by digest gets a row with TAG <none>.
+        const tagged = new Set(tags.map((t) => t.slice(0, t.lastIndexOf(':'))));
+        for (const dg of digests) {
+          const [repoName, digest] = dg.split('@') as [string, string];
+          if (!tagged.has(repoName)) (tagged.add(repoName), rows.push({ Repository: repoName, Tag: '<none>', Digest: digest, ...base }));
+        }
+        if (tags.length === 0 && digests.length === 0) rows.push({ Repository: '<none>', Tag: '<none>', Digest: '<none>', ...base });
       }
       if (o.quiet) {
         const seen = new Set<string>();
