@@ -2,7 +2,7 @@
 // Only for berth's own default socket is berthd started on demand when nothing
 // answers there (the embedded default); an explicit host is never second-guessed.
 import { spawn } from 'node:child_process';
-import { openSync, mkdirSync } from 'node:fs';
+import { existsSync, openSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineClient, ConnectError } from './client.js';
@@ -11,9 +11,16 @@ import { unavailable } from '../common/errors.js';
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 const LOG_FILE = '/var/log/berthd.log';
 
+/** <repo>/bin/berthd, found upward from this module: dist/src/client/ or the CLI bundle in dist/bundle/. */
 function berthdPath(): string {
-  // dist/src/client/connect.js → <repo>/bin/berthd
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/berthd');
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const p = path.join(dir, 'bin', 'berthd');
+    if (existsSync(p)) return p;
+    const up = path.dirname(dir);
+    if (up === dir) throw unavailable(`cannot find bin/berthd above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
 }
 
 export async function connect(explicitHost?: string): Promise<EngineClient> {
