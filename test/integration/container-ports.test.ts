@@ -49,6 +49,11 @@ test('run -d -p: the published port answers on 127.0.0.1 and the host address, a
   // its /etc files
   const hosts = ok(d.berth(['exec', 'web', 'cat', '/etc/hosts']), 'exec');
   assert.match(hosts, new RegExp(`${ins.NetworkSettings.IPAddress.replace(/\./g, '\\.')}\\s+webhost`));
+  // stopped: docker lists no ports at all (not even the exposed 80/tcp), and inspect shows {}
+  ok(d.berth(['stop', '-t', '0', 'web']), 'stop');
+  const line = ok(d.berth(['ps', '-a', '--filter', 'name=web', '--format', '{{.Names}}|{{.Ports}}']), 'ps -a').trim();
+  assert.equal(line, 'web|');
+  assert.equal(ok(d.berth(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'web']), 'inspect stopped').trim(), '{}');
   ok(d.berth(['rm', '-f', 'web']), 'rm -f');
   assert.equal(await get(`http://127.0.0.1:${PORT}/`, 3), undefined, 'the port stops answering after rm');
   const leftovers = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`--dport ${PORT}`));

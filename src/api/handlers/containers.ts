@@ -90,9 +90,11 @@ function command(c: ContainerRecord): string {
 
 function ports(d: Daemon, c: ContainerRecord): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] {
   const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
+  // as docker: a container that is not running lists no ports, not even exposed ones
+  if (!c.State.Running) return out;
   const seen = new Set<string>();
-  // What the network manager actually published (host port 0 resolved), while the container runs.
-  const published = c.State.Running ? d.containers.network(c.Id)?.ports ?? [] : [];
+  // What the network manager actually published (host port 0 resolved).
+  const published = d.containers.network(c.Id)?.ports ?? [];
   for (const p of published) {
     seen.add(`${p.containerPort}/${p.protocol}`);
     out.push({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol });
@@ -105,11 +107,11 @@ function ports(d: Daemon, c: ContainerRecord): { IP?: string; PrivatePort: numbe
   return out;
 }
 
-/** NetworkSettings.Ports: {"80/tcp": [{HostIp, HostPort}]}, exposed-only ports as null. */
+/** NetworkSettings.Ports: {"80/tcp": [{HostIp, HostPort}]}, exposed-only ports as null; {} when not running, as docker. */
 function portMap(d: Daemon, c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null> {
   const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
-  for (const key of Object.keys(c.Config.ExposedPorts ?? {})) out[key] = null;
   if (!c.State.Running) return out;
+  for (const key of Object.keys(c.Config.ExposedPorts ?? {})) out[key] = null;
   for (const p of d.containers.network(c.Id)?.ports ?? []) {
     const k = `${p.containerPort}/${p.protocol}`;
     (out[k] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
