@@ -48,6 +48,10 @@ test('exit codes: own code, 126, 127, 125', { skip }, () => {
   assert.equal(r125.code, 125);
   assert.match(r125.stderr, /Unable to find image '127\.0\.0\.1:1\/no-such-image:latest' locally/);
   assert.match(r125.stderr, /connection refused/);
+  assert.doesNotMatch(r125.stderr, /Using default tag/, 'only `pull` itself says that');
+  // the daemon names the missing image as docker does, with its default tag
+  const api = spawnSync('curl', ['-s', '--unix-socket', d.socket, '-X', 'POST', '-H', 'Content-Type: application/json', '-d', '{"Image":"nope"}', 'http://x/containers/create'], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(api.stdout), { message: 'No such image: nope:latest' });
   assert.equal(d.berth(['ps', '-aq']).stdout, '', 'no container left behind');
 });
 

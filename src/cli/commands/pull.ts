@@ -9,7 +9,8 @@ import { ProgressRenderer } from '../progress.js';
 export async function pullImage(ctx: CliContext, image: string, o: { platform?: string; quiet?: boolean; out?: NodeJS.WriteStream } = {}): Promise<void> {
   const out = o.out ?? ctx.out;
   const parsed = parseReference(image);
-  if (parsed.tag === undefined && parsed.digest === undefined && !o.quiet) out.write('Using default tag: latest\n');
+  // only `pull` itself says so; the pull inside run/create does not (as docker)
+  if (parsed.tag === undefined && parsed.digest === undefined && !o.quiet && o.out === undefined) out.write('Using default tag: latest\n');
   const ref = withDefaultTag(parsed);
   const fromImage = formatReference({ domain: ref.domain, path: ref.path }, true);
   const auth = getCredentials(keyForImage(image));

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { conflict, invalidArgument, messageOf, notFound } from '../../common/errors.js';
+import { conflict, invalidArgument, isKind, messageOf, notFound } from '../../common/errors.js';
 import { generateName, validateName } from './names.js';
 import { defaultHostConfig, logMaxFile, logSizeMax, mergeConfig, networkMode, parseBind, portMappings } from './setup.js';
 import type { ContainerServiceDeps } from './service.js';
@@ -26,6 +26,8 @@ export async function createContainer(d: ContainerServiceDeps, req: CreateReques
     for (let i = 1; d.store.idByName(name); i++) name = generateName(i);
   }
   const image = await d.images.get(req.config.Image).catch((err: unknown) => {
+    // the image service's own "No such image: nope:latest" / "invalid reference format" are docker's words
+    if (isKind(err, 'NotFound') || isKind(err, 'InvalidArgument')) throw err;
     throw notFound(`No such image: ${req.config.Image}`, err);
   });
   const id = randomBytes(32).toString('hex');
