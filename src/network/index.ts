@@ -1,5 +1,5 @@
 // The network subsystem: container networking through the CNI plugins
-// (bridge, host-local, portmap, firewall, loopback, tuning), a default bridge
+// (bridge, host-local, portmap, loopback), a default bridge
 // network, published ports, and the /etc files a container needs.
 // This file is the interface the daemon wires; implementations live beside it.
 

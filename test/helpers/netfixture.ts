@@ -70,6 +70,14 @@ export class NetFixture {
     return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
   }
 
+  /** A process in any netns (e.g. a client's), killed by cleanup(). */
+  startInNs(ns: string, cmd: string, args: string[]): ChildProcess {
+    const p = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.procs.add(p);
+    p.on('exit', () => this.procs.delete(p));
+    return p;
+  }
+
   execInNs(ns: string, cmd: string, args: string[]): { code: number; out: string } {
     const r = spawnSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: 30_000 });
     return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };

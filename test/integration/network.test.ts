@@ -139,13 +139,20 @@ test('bridge: two containers get addresses, talk to each other and publish ports
   assert.equal(await tcpRefused('127.0.0.1', P_LOCAL + 1), true, '-p <host address>:port does not answer on 127.0.0.1');
 
   // a client outside the bridge (its own netns behind a veth, default route to the host) reaches the
-  // published port through FORWARD (policy DROP when dockerd runs) thanks to the CNI-ADMIN DNAT rule
+  // published port through FORWARD (policy DROP when dockerd runs) thanks to berth's FORWARD DNAT rule
   // (busybox 1.35's `wget -T` segfaults here, hence timeout(1))
   const client = fx!.makeClient();
   assert.equal(fx!.execInNs(client, 'timeout', ['10', 'busybox', 'wget', '-q', '-O', '-', `http://${hostIp}:${P_WEB}/`]).out, 'from-a', 'outside client → host:published port');
   if (/^-P FORWARD DROP/m.test(spawnSync('iptables', ['-S', 'FORWARD'], { encoding: 'utf8' }).stdout)) {
     assert.notEqual(fx!.execInNs(client, 'timeout', ['3', 'busybox', 'wget', '-q', '-O', '-', `http://${a.ipAddress}/`]).code, 0, 'outside client → container address directly stays blocked');
   }
+  // a container reaching beyond the host is masqueraded: the outside server sees the host's address on its link
+  const link = /inet (10\.252\.\d+)\.2\//.exec(fx!.execInNs(client, 'ip', ['-4', 'addr', 'show']).out)?.[1];
+  assert.ok(link, 'the client has its 10.252.x.2 address');
+  const peer = fx!.startInNs(client, process.execPath, ['-e', "require('http').createServer((q,r)=>r.end(q.socket.remoteAddress)).listen(8081,'0.0.0.0',()=>console.log('up'))"]);
+  await once(peer.stdout!, 'data');
+  assert.equal(fx!.execIn(A, 'busybox', ['wget', '-q', '-O', '-', `http://${link}.2:8081/`]).out, `${link}.1`, 'container → outside: source masqueraded to the host');
+  fx!.stop(peer);
 
   // udp: a tiny echo inside A, published on 127.0.0.1
   const echo = fx!.startIn(A, process.execPath, ['-e', "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send('echo:'+m,r.port,r.address));s.bind(5353,()=>console.log('up'))"]);
@@ -204,20 +211,20 @@ test('a second daemon (another state dir) may not share the bridge, and sweeps n
   assert.equal(readFileSync(`/sys/class/net/${fx!.bridge}/ifalias`, 'utf8').trim(), `berth:${path.join(fx!.root, 'state')}`);
 });
 
-test('an ADD that fails half-way (tuning refuses) is rolled back completely', { skip }, async () => {
-  // fault injection: the real plugins, except a tuning whose ADD fails (DEL runs the real one)
+test('an ADD that fails half-way (portmap refuses, after bridge) is rolled back completely', { skip }, async () => {
+  // fault injection: the real plugins, except a portmap whose ADD fails (DEL runs the real one)
   const dir = path.join(fx!.root, 'plugins');
   mkdirSync(dir, { recursive: true });
-  for (const p of ['bridge', 'host-local', 'portmap', 'firewall', 'loopback']) symlinkSync(`/usr/lib/cni/${p}`, path.join(dir, p));
+  for (const p of ['bridge', 'host-local', 'loopback']) symlinkSync(`/usr/lib/cni/${p}`, path.join(dir, p));
   writeFileSync(
-    path.join(dir, 'tuning'),
-    '#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ]; then cat >/dev/null; echo \'{"cniVersion":"1.0.0","code":999,"msg":"injected failure"}\'; exit 1; fi\nexec /usr/lib/cni/tuning\n',
+    path.join(dir, 'portmap'),
+    '#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ]; then cat >/dev/null; echo \'{"cniVersion":"1.0.0","code":999,"msg":"injected failure"}\'; exit 1; fi\nexec /usr/lib/cni/portmap\n',
     { mode: 0o755 },
   );
   const m = new CniNetworkManager({ ...fx!.options(), pluginDir: dir });
   await m.init(new Set([A, B]));
   const G = fx!.newId();
-  await assert.rejects(m.attach(G, { mode: 'bridge', ports: [{ hostIp: '', hostPort: P_WEB + 3003, containerPort: 80, protocol: 'tcp' }] }), /CNI tuning ADD.*injected failure/);
+  await assert.rejects(m.attach(G, { mode: 'bridge', ports: [{ hostIp: '', hostPort: P_WEB + 3003, containerPort: 80, protocol: 'tcp' }] }), /CNI portmap ADD.*injected failure/);
   assert.deepEqual(leftovers(G, undefined), []);
   const ipam = readdirSync(path.join(fx!.root, 'run', 'ipam', fx!.networkName)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
   assert.deepEqual(ipam.sort(), [a!.ipAddress!, b!.ipAddress!].sort(), 'only A and B hold addresses');

@@ -124,13 +124,19 @@ export class ContainerService {
       const dir = this.dirOf(id);
       const rootfs = this.rootfs(id);
       const undo: (() => Promise<void> | void)[] = [];
+      // where a start's time goes, for `--log-level debug`
+      const t0 = performance.now();
+      const ms: Record<string, number> = {};
+      const lap = (name: string) => (ms[name] = Math.round(performance.now() - t0));
       try {
         if (!this.isMounted(rootfs)) {
           mountAll(await this.d.snapshotter.mounts(id), rootfs);
           undo.push(() => unmount(rootfs, { detach: true }));
         }
+        lap('mount');
         const net = await this.d.network.attach(id, { mode: networkMode(c.HostConfig), ports: portMappings(c.HostConfig) });
         undo.push(() => this.d.network.detach(id));
+        lap('network');
         const etc = writeEtcFiles(dir, c, net);
         const spec = generateSpec(specOptions(c, rootfs, net, etc));
         fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
@@ -143,6 +149,7 @@ export class ContainerService {
           logPath: this.logPath(id),
         });
         undo.push(() => this.d.monitor.delete(id, true));
+        lap('create');
         const [h, w] = c.HostConfig.ConsoleSize;
         if (c.Config.Tty && h > 0 && w > 0) this.d.monitor.resize(dir, h, w);
         for (const s of this.pendingAttach.get(id) ?? []) {
@@ -155,6 +162,7 @@ export class ContainerService {
         }
         this.pendingAttach.delete(id);
         await this.d.monitor.start(id);
+        lap('start');
         c.State = { ...c.State, Status: 'running', Running: true, Restarting: false, OOMKilled: false, Dead: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: c.HasBeenStartedBefore ? c.State.FinishedAt : ZERO_TIME };
         if (opts.restart) c.RestartCount++;
         else c.RestartCount = 0;
@@ -163,6 +171,7 @@ export class ContainerService {
         this.d.store.save(c);
         this.watchLog(c);
         this.d.log.info('container started', { id: id.slice(0, 12), pid });
+        this.d.log.debug('container start timing (ms since the start request, cumulative)', { id: id.slice(0, 12), ...ms });
         return true;
       } catch (err) {
         for (const u of undo.reverse()) await Promise.resolve().then(u).catch(() => {});

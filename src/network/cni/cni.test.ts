@@ -1,19 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bridgeConfList, pluginInput, portMappingsRuntimeConfig, pluginChainNames, loopbackConf } from './conflist.js';
+import { bridgeConfList, confListForPorts, pluginInput, portMappingsRuntimeConfig, pluginChainNames, loopbackConf } from './conflist.js';
 import { parseCniResult, sandboxAddress, parseCniError, isAlreadyGone } from './result.js';
 import { tokenizeRule, parseIptablesSave, containerIdsInRules, rulesForContainer, masqueradedAddress } from './iptables.js';
 
 const list = bridgeConfList({ name: 'berth', bridge: 'berth0', subnet: '10.88.0.0/16', gateway: '10.88.0.1', mtu: 1400, ipamDataDir: '/run/berth/cni/ipam' });
 
-test('conflist: bridge → portmap(snat) → firewall → tuning, host-local in the run dir', () => {
+test('conflist: bridge (no ipMasq) → portmap(snat), host-local in the run dir; no portmap without ports', () => {
   assert.equal(list.cniVersion, '1.0.0');
-  assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'portmap', 'firewall', 'tuning']);
+  assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'portmap']);
+  assert.deepEqual(confListForPorts(list, 0).plugins.map((p) => p.type), ['bridge']);
+  assert.equal(confListForPorts(list, 1), list);
   const bridge = list.plugins[0]!;
   assert.equal(bridge.bridge, 'berth0');
   assert.equal(bridge.mtu, 1400);
   assert.equal(bridge.isGateway, true);
-  assert.equal(bridge.ipMasq, true);
+  assert.equal(bridge.ipMasq, false, 'masquerade is one per-bridge rule (host.ts), not a chain per container');
   assert.equal(bridge.hairpinMode, true);
   assert.deepEqual(bridge.ipam, {
     type: 'host-local',
@@ -43,7 +45,7 @@ test('plugin stdin: name/cniVersion injected, prevResult chained, runtimeConfig 
   const pm = pluginInput(list, list.plugins[1]!, prev, rc);
   assert.deepEqual(pm.prevResult, prev);
   assert.deepEqual(pm.runtimeConfig, { portMappings: rc.portMappings });
-  assert.equal('runtimeConfig' in pluginInput(list, list.plugins[2]!, prev, rc), false);
+  assert.equal('runtimeConfig' in pluginInput(list, { type: 'tuning' }, prev, rc), false, 'a plugin without the capability gets no runtimeConfig');
 });
 
 test('result: the container address is the ips entry pointing at the sandbox interface', () => {

@@ -33,7 +33,12 @@ export interface BridgeNetworkOptions {
   ipamDataDir: string;
 }
 
-/** bridge (host-local IPAM, gateway, masquerade, hairpin) → portmap (snat) → firewall → tuning. */
+/**
+ * bridge (host-local IPAM, gateway, hairpin) → portmap (snat). No ipMasq and
+ * no firewall plugin: their per-container iptables rules are replaced by
+ * berth's per-bridge ones (host.ts networkRules), set up once. No tuning: with
+ * no options it changes nothing and costs an exec per ADD and DEL.
+ */
 export function bridgeConfList(o: BridgeNetworkOptions): ConfList {
   return {
     cniVersion: CNI_VERSION,
@@ -43,7 +48,7 @@ export function bridgeConfList(o: BridgeNetworkOptions): ConfList {
         type: 'bridge',
         bridge: o.bridge,
         isGateway: true,
-        ipMasq: true,
+        ipMasq: false,
         hairpinMode: true,
         mtu: o.mtu,
         ipam: {
@@ -55,10 +60,13 @@ export function bridgeConfList(o: BridgeNetworkOptions): ConfList {
       },
       // snat: 127.0.0.1:hostPort and hairpin need it (route_localnet + SETMARK), see notes/cni.md §5
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-      { type: 'firewall' },
-      { type: 'tuning' },
     ],
   };
+}
+
+/** The list a container is attached with: without portmap when it publishes no port (nothing for portmap to do but cost an exec on ADD and DEL). */
+export function confListForPorts(list: ConfList, ports: number): ConfList {
+  return ports > 0 ? list : { ...list, plugins: list.plugins.filter((p) => p.type !== 'portmap') };
 }
 
 export function loopbackConf(): PluginConf & { cniVersion: string; name: string } {

@@ -90,20 +90,29 @@ interface NetworkRule {
 }
 
 /**
- * The per-network rules berth adds next to the plugins':
- * - `CNI-ADMIN -o <bridge> --ctstate DNAT -j ACCEPT`: connections DNAT'ed to
- *   a published port pass FORWARD (policy DROP when dockerd runs); direct
- *   traffic to container addresses from outside stays blocked. The firewall
- *   plugin jumps to CNI-ADMIN from FORWARD; berth makes sure the chain exists.
+ * The per-network rules berth adds itself, once per bridge, instead of the
+ * per-container rules of the bridge plugin's ipMasq and of the firewall
+ * plugin (about ten iptables execs per container start and as many per stop;
+ * docker keeps such rules per bridge too):
+ * - `FORWARD -o <bridge> --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`:
+ *   replies to containers, and connections DNAT'ed to a published port, pass
+ *   FORWARD (policy DROP when dockerd runs); direct traffic to container
+ *   addresses from outside stays blocked.
+ * - `FORWARD -i <bridge> -j ACCEPT`: what containers send (out, and to each
+ *   other when br_netfilter makes bridged traffic go through FORWARD).
+ * - `nat POSTROUTING -s <subnet> ! -o <bridge> -j MASQUERADE`: containers
+ *   reach beyond the host with its address.
  * - `INPUT -i <bridge> -d 127.0.0.0/8 ... -j DROP`: portmap's snat sets
  *   route_localnet=1 on the bridge (needed for 127.0.0.1:hostPort); this
  *   keeps containers from reaching the host's 127.0.0.1 services through it
  *   (the CVE-2020-8558 class), while DNAT'ed and reply traffic still passes.
  */
-function networkRules(bridge: string): NetworkRule[] {
+function networkRules(bridge: string, subnet: string): NetworkRule[] {
   const comment = ['-m', 'comment', '--comment', `berth network on ${bridge}`];
   return [
-    { table: 'filter', chain: 'CNI-ADMIN', spec: ['-o', bridge, '-m', 'conntrack', '--ctstate', 'DNAT', ...comment, '-j', 'ACCEPT'] },
+    { table: 'filter', chain: 'FORWARD', first: true, spec: ['-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', ...comment, '-j', 'ACCEPT'] },
+    { table: 'filter', chain: 'FORWARD', first: true, spec: ['-i', bridge, ...comment, '-j', 'ACCEPT'] },
+    { table: 'nat', chain: 'POSTROUTING', spec: ['-s', subnet, '!', '-o', bridge, ...comment, '-j', 'MASQUERADE'] },
     {
       table: 'filter',
       chain: 'INPUT',
@@ -113,16 +122,23 @@ function networkRules(bridge: string): NetworkRule[] {
   ];
 }
 
-export async function ensureNetworkRules(bridge: string): Promise<void> {
-  if ((await iptables(['-t', 'filter', '-n', '-L', 'CNI-ADMIN'], true)) !== 0) await iptables(['-t', 'filter', '-N', 'CNI-ADMIN'], true);
-  for (const r of networkRules(bridge)) {
+/** What berth added before the per-bridge rules replaced the firewall plugin: removed with the network. */
+function legacyRules(bridge: string): NetworkRule[] {
+  const comment = ['-m', 'comment', '--comment', `berth network on ${bridge}`];
+  return [{ table: 'filter', chain: 'CNI-ADMIN', spec: ['-o', bridge, '-m', 'conntrack', '--ctstate', 'DNAT', ...comment, '-j', 'ACCEPT'] }];
+}
+
+export async function ensureNetworkRules(bridge: string, subnet: string): Promise<void> {
+  for (const r of networkRules(bridge, subnet)) {
     if ((await iptables(['-t', r.table, '-C', r.chain, ...r.spec], true)) === 0) continue;
     await iptables(['-t', r.table, r.first ? '-I' : '-A', r.chain, ...r.spec]);
   }
 }
 
-export async function removeNetworkRules(bridge: string): Promise<void> {
-  for (const r of networkRules(bridge)) {
+/** `subnet` undefined: the network was never resolved, so only rules that need no subnet can be there. */
+export async function removeNetworkRules(bridge: string, subnet: string | undefined): Promise<void> {
+  const rules = [...networkRules(bridge, subnet ?? '0.0.0.0/32'), ...legacyRules(bridge)].filter((r) => subnet !== undefined || !r.spec.includes('-s'));
+  for (const r of rules) {
     while ((await iptables(['-t', r.table, '-D', r.chain, ...r.spec], true)) === 0) {
       /* delete every copy */
     }

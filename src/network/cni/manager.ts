@@ -2,8 +2,9 @@
 //
 // attach (bridge): persist intent → `ip netns add <prefix><id12>` (pinned, so
 // DEL always finds eth0 and tears the masquerade down) → loopback ADD (lo) →
-// chain ADD bridge/portmap/firewall/tuning (eth0) → persist the final result
-// (the per-network iptables rules are ensured once, before the first ADD).
+// chain ADD bridge[/portmap] (eth0) → persist the final result (the
+// per-network iptables rules — forwarding, masquerade, the 127/8 guard — are
+// ensured once, before the first ADD; see host.ts).
 // detach: chain DEL in reverse with the persisted result → loopback DEL →
 // `ip netns del` → forget. Operations on one container are serialized; the
 // plugins lock themselves, so different containers proceed in parallel.
@@ -14,7 +15,7 @@ import { conflict, internal, invalidArgument, messageOf, wrap } from '../../comm
 import { type Logger, silentLogger } from '../../common/log.js';
 import type { AttachOptions, BridgeNetworkInfo, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
 import { cidrsOverlap, gatewayOf, parseCidr, pickFreeSubnet, subnetConflict } from '../subnet.js';
-import { type ConfList, type JsonObject, bridgeConfList, loopbackConf, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
+import { type ConfList, type JsonObject, bridgeConfList, confListForPorts, loopbackConf, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
 import { ensureBridge, ensureNetworkRules, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
 import { normalizePort, resolveHostPorts } from './hostports.js';
 import { bindingsOverlap, isIPv4 } from '../ports.js';
@@ -138,13 +139,13 @@ export class CniNetworkManager implements NetworkManager {
   }
 
   /**
-   * Remove the default network's host state: the DNAT-accept rule, the bridge,
+   * Remove the default network's host state: berth's per-bridge rules, the bridge,
    * the IPAM directory and the record. Refused while containers are attached.
    * The shared CNI-* chains stay (other CNI users may rely on them).
    */
   async removeNetwork(): Promise<void> {
     if ([...this.cache.values()].some((s) => s.mode === 'bridge')) throw conflict(`network ${this.name} has attached containers`);
-    await removeNetworkRules(this.bridge);
+    await removeNetworkRules(this.bridge, this.network?.info.subnet ?? (await this.store.getNetwork(this.name))?.subnet);
     this.rulesDone = false;
     await linkDel(this.bridge);
     await fsp.rm(path.join(this.ipamDir, this.name), { recursive: true, force: true });
@@ -182,7 +183,8 @@ export class CniNetworkManager implements NetworkManager {
 
   private async ensureNetworkRules(): Promise<void> {
     if (this.rulesDone) return;
-    await ensureNetworkRules(this.bridge);
+    await this.ensureNetwork();
+    await ensureNetworkRules(this.bridge, this.network!.info.subnet);
     this.rulesDone = true;
   }
 
@@ -214,7 +216,7 @@ export class CniNetworkManager implements NetworkManager {
       mode: opts.mode,
       phase: 'adding',
       netnsName,
-      confList: opts.mode === 'bridge' ? network!.confList : undefined,
+      confList: opts.mode === 'bridge' ? confListForPorts(network!.confList, ports.length) : undefined,
       runtimeConfig: opts.mode === 'bridge' ? (portMappingsRuntimeConfig(ports) as unknown as JsonObject) : {},
     };
     if (netnsExists(netnsName)) {
@@ -232,7 +234,7 @@ export class CniNetworkManager implements NetworkManager {
       const attachment: NetworkAttachment = { mode: opts.mode, netnsPath: netnsPath(netnsName), ports };
       if (opts.mode === 'bridge') {
         const tChain = performance.now();
-        const raw = await this.runner.addList(network!.confList, s.runtimeConfig, env, steps);
+        const raw = await this.runner.addList(s.confList!, s.runtimeConfig, env, steps);
         steps['chain.add'] = performance.now() - tChain;
         s.result = raw;
         const addr = sandboxAddress(parseCniResult(raw, 'CNI ADD result'));
@@ -354,7 +356,7 @@ export class CniNetworkManager implements NetworkManager {
 
   private report(op: 'attach' | 'detach', s: ContainerNetState, t0: number, steps: Record<string, number>): void {
     const t: OperationTiming = { op, containerId: s.containerId, mode: s.mode, ports: portsOfState(s).length, totalMs: performance.now() - t0, steps };
-    this.log.debug(`network ${op}`, { container: s.containerId, ms: Math.round(t.totalMs) });
+    this.log.debug(`network ${op}`, { container: s.containerId.slice(0, 12), ms: Math.round(t.totalMs), ...Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, Math.round(v)])) });
     this.opts.onTiming?.(t);
   }
 }
