@@ -30,6 +30,10 @@ export interface AttachOptions {
   ports: PortMapping[];
 }
 
+export interface AttachHooks {
+  netnsReady?(netnsPath: string | undefined): void;
+}
+
 /** The default bridge network as resolved by init. */
 export interface BridgeNetworkInfo {
   /** CNI network name (rule comments, IPAM directory) */
@@ -43,8 +47,12 @@ export interface BridgeNetworkInfo {
 export interface NetworkManager {
   /** Make sure the default bridge network exists; sweep leftovers of containers that no longer exist. */
   init(liveContainerIds: ReadonlySet<string>): Promise<void>;
-  /** Create the container's network namespace and connect it (CNI ADD); the result is persisted. */
-  attach(containerId: string, opts: AttachOptions): Promise<NetworkAttachment>;
+  /**
+   * Create the container's network namespace and connect it (CNI ADD); the result is persisted.
+   * `hooks.netnsReady` is called as soon as the namespace exists (with its path; undefined for
+   * host mode), before the plugins run, so a caller may create the container meanwhile.
+   */
+  attach(containerId: string, opts: AttachOptions, hooks?: AttachHooks): Promise<NetworkAttachment>;
   /** Undo attach (CNI DEL, netns removal). Idempotent; works after a daemon restart. */
   detach(containerId: string): Promise<void>;
   /** The persisted attachment of a container, if any (known after init). */

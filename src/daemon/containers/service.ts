@@ -134,11 +134,21 @@ export class ContainerService {
           undo.push(() => unmount(rootfs, { detach: true }));
         }
         lap('mount');
-        const net = await this.d.network.attach(id, { mode: networkMode(c.HostConfig), ports: portMappings(c.HostConfig) });
-        undo.push(() => this.d.network.detach(id));
-        lap('network');
-        const etc = writeEtcFiles(dir, c, net);
-        const spec = generateSpec(specOptions(c, rootfs, net, etc));
+        // The network is connected (CNI ADD) while the runtime creates the container: only the
+        // namespace's path is needed for the spec, and the process runs only at `start`, after
+        // the ADD. The /etc files are written again with the address (in place: they are bind
+        // mounts) once it is known.
+        const mode = networkMode(c.HostConfig);
+        let netnsReady!: (p: string | undefined) => void;
+        let netnsFailed!: (err: unknown) => void;
+        const netns = new Promise<string | undefined>((res, rej) => ((netnsReady = res), (netnsFailed = rej)));
+        const attached = this.d.network.attach(id, { mode, ports: portMappings(c.HostConfig) }, { netnsReady });
+        attached.catch(netnsFailed); // a failure before the namespace exists ends the wait for it
+        undo.push(() => attached.then(() => this.d.network.detach(id), () => this.d.network.detach(id)));
+        const early: NetworkAttachment = { mode, netnsPath: await netns, ports: [] };
+        lap('netns');
+        const etc = writeEtcFiles(dir, c, early);
+        const spec = generateSpec(specOptions(c, rootfs, early, etc));
         fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
         await this.d.monitor.delete(id, true);
         const pid = await this.d.monitor.create(id, dir, {
@@ -150,6 +160,9 @@ export class ContainerService {
         });
         undo.push(() => this.d.monitor.delete(id, true));
         lap('create');
+        const net = await attached;
+        lap('network');
+        writeEtcFiles(dir, c, net);
         const [h, w] = c.HostConfig.ConsoleSize;
         if (c.Config.Tty && h > 0 && w > 0) this.d.monitor.resize(dir, h, w);
         for (const s of this.pendingAttach.get(id) ?? []) {

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { conflict, internal, invalidArgument, messageOf, wrap } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/log.js';
-import type { AttachOptions, BridgeNetworkInfo, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
+import type { AttachHooks, AttachOptions, BridgeNetworkInfo, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
 import { cidrsOverlap, gatewayOf, parseCidr, pickFreeSubnet, subnetConflict } from '../subnet.js';
 import { type ConfList, type JsonObject, bridgeConfList, confListForPorts, loopbackConf, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
 import { ensureBridge, ensureNetworkRules, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
@@ -109,10 +109,10 @@ export class CniNetworkManager implements NetworkManager {
     if (states.some((s) => live.has(s.containerId) && s.mode === 'bridge')) await this.ensureNetworkRules();
   }
 
-  attach(containerId: string, opts: AttachOptions): Promise<NetworkAttachment> {
+  attach(containerId: string, opts: AttachOptions, hooks: AttachHooks = {}): Promise<NetworkAttachment> {
     if (!validContainerId(containerId)) return Promise.reject(invalidArgument(`network attach: invalid container id ${JSON.stringify(containerId)}`));
     if (!['bridge', 'host', 'none'].includes(opts.mode)) return Promise.reject(invalidArgument(`network mode ${JSON.stringify(opts.mode)} is not supported`));
-    return this.perContainer.run(containerId, () => this.doAttach(containerId, opts));
+    return this.perContainer.run(containerId, () => this.doAttach(containerId, opts, hooks));
   }
 
   detach(containerId: string): Promise<void> {
@@ -192,7 +192,7 @@ export class CniNetworkManager implements NetworkManager {
     return `${this.prefix}${id.slice(0, 12)}`;
   }
 
-  private async doAttach(id: string, opts: AttachOptions): Promise<NetworkAttachment> {
+  private async doAttach(id: string, opts: AttachOptions, hooks: AttachHooks): Promise<NetworkAttachment> {
     await (this.storeReady ??= this.store.init().catch((err: unknown) => {
       this.storeReady = undefined;
       throw err;
@@ -204,6 +204,7 @@ export class CniNetworkManager implements NetworkManager {
       const s: ContainerNetState = { version: 1, containerId: id, mode: 'host', phase: 'attached', runtimeConfig: {}, attachment: { mode: 'host', ports: [] } };
       await this.store.put(s);
       this.cache.set(id, s);
+      hooks.netnsReady?.(undefined);
       return s.attachment!;
     }
     if (opts.mode === 'bridge') await this.ensureNetwork(); // `none` needs no bridge: it works even when the bridge is unavailable
@@ -227,6 +228,7 @@ export class CniNetworkManager implements NetworkManager {
       await this.store.put(s);
       this.cache.set(id, s);
       await this.step(steps, 'netns.add', () => netnsAdd(netnsName));
+      hooks.netnsReady?.(netnsPath(netnsName));
       const env = { containerId: id, netns: netnsPath(netnsName), ifname: 'eth0' };
       await this.step(steps, 'lo.add', () => this.runner.exec('ADD', loopbackConf(), { ...env, ifname: 'lo' }));
       // before the first ADD sets route_localnet on the bridge: the guard must already be there
