@@ -19,6 +19,7 @@ import { IgnoreMatcher, parseDockerignore } from './context/dockerignore.js';
 import type { Executor } from './executor/index.js';
 import { buildGraph } from './graph.js';
 import { BuildArgs, parseStages, platformArgs } from './instructions/index.js';
+import { CacheMounts } from './run.js';
 import { Solver, removeScratch } from './solver.js';
 import { serializeConfig } from './state.js';
 
@@ -123,9 +124,11 @@ function applyIgnore(dir: string, m: IgnoreMatcher): void {
  */
 export class Builder {
   readonly cache: BuildCache;
+  private readonly cacheMounts: CacheMounts;
 
   constructor(private readonly deps: BuilderDeps) {
     this.cache = new BuildCache(deps.db);
+    this.cacheMounts = new CacheMounts(path.join(deps.root, 'cache-mounts'));
     fs.mkdirSync(path.join(deps.root, 'tmp'), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.join(deps.root, 'cache-mounts'), { recursive: true, mode: 0o700 });
     // scratch directories left by a crash: nothing may still be mounted in them after a restart
@@ -194,7 +197,7 @@ export class Builder {
           secrets.set(id, f);
         }
         const solver = new Solver(
-          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), tmp, cacheMounts: path.join(this.deps.root, 'cache-mounts') },
+          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), tmp, cacheMounts: this.cacheMounts },
           df, graph, args,
           { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets },
           ctxDir,

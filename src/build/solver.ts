@@ -1,7 +1,9 @@
-// The solver: builds the stages the target needs, in dependency order, one
-// step at a time. Each step first computes its cache key (parent key +
-// instruction after expansion + what it sees); a usable cache record is
-// reused ("---> Using cache"), otherwise the step runs and is recorded.
+// The solver: builds the stages the target needs, each as soon as the stages
+// it depends on are done (independent ones in parallel, see schedule.ts), one
+// step at a time within a stage. Each step first computes its cache key
+// (parent key + instruction after expansion + what it sees); a usable cache
+// record is reused ("---> Using cache"), otherwise the step runs and is recorded.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Digest } from '../common/digest.js';
@@ -16,9 +18,10 @@ import { layersPresent, mountView, withLayer } from './layers.js';
 import { applyMetadata, DEFAULT_PATH, DEFAULT_SHELL, nop, type MetaState } from './metadata.js';
 import { expandWord } from './parser/index.js';
 import { mkdirInRoot, lookupIds } from './rootfs.js';
-import { cacheMountDir, containerId, prepareMounts, progressWriter, removeCreated, runArgv, RunError } from './run.js';
+import { CacheMounts, containerId, prepareMounts, progressWriter, removeCreated, runArgv, RunError } from './run.js';
 import { addHistory, cloneState, configId, timestamp, type State } from './state.js';
 import { copyStep, type CopyStepEnv } from './copystep.js';
+import { runStages, StageCancelled } from './schedule.js';
 
 export interface SolveOptions {
   noCache: boolean;
@@ -35,17 +38,32 @@ export interface SolverDeps {
   executor?: Executor;
   /** private scratch directory of this build */
   tmp: string;
-  /** where RUN --mount=type=cache directories live */
-  cacheMounts: string;
+  /** RUN --mount=type=cache directories (the daemon's, shared by concurrent builds) */
+  cacheMounts: CacheMounts;
 }
 
 export type Emit = (text: string) => void;
 
+/** How many stages build at once. */
+export const PARALLEL_STAGES = 4;
+
+/** What belongs to the stage being built (stages run concurrently). */
+interface StageRun {
+  index: number;
+  /** the number of the step printed last */
+  step: number;
+  emit: Emit;
+  signal: AbortSignal;
+}
+
 export class Solver {
   private readonly results = new Map<number, State>();
-  private step = 0;
-  private stageIndex = 0;
   private readonly total: number;
+  /** the step numbers of each stage start here (Dockerfile order, as if built one after another) */
+  private readonly firstStep = new Map<number, number>();
+  // The stage a step belongs to travels with the async call chain, so that
+  // the step methods stay as they were when there was one stage at a time.
+  private readonly current = new AsyncLocalStorage<StageRun>();
 
   constructor(
     private readonly deps: SolverDeps,
@@ -54,19 +72,55 @@ export class Solver {
     private readonly args: BuildArgs,
     private readonly opts: SolveOptions,
     private readonly contextDir: string,
-    private readonly emit: Emit,
+    private readonly out: Emit,
   ) {
-    this.total = graph.order.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    let n = 0;
+    for (const s of [...graph.order].sort((a, b) => a.index - b.index)) {
+      this.firstStep.set(s.index, n);
+      n += 1 + s.instructions.length;
+    }
+    this.total = n;
   }
 
-  async solve(): Promise<State> {
-    for (const s of this.graph.order) this.results.set(s.index, await this.stage(s));
-    return this.results.get(this.graph.target.index)!;
+  async solve(signal?: AbortSignal): Promise<State> {
+    const tasks = this.graph.order.map((s) => ({
+      index: s.index,
+      deps: this.graph.deps.get(s.index) ?? new Set<number>(),
+      run: (emit: Emit, sig: AbortSignal) =>
+        this.current.run({ index: s.index, step: this.firstStep.get(s.index)!, emit, signal: sig }, async () => {
+          const st = await this.stage(s);
+          this.results.set(s.index, st);
+          return st;
+        }),
+    }));
+    const results = await runStages(tasks, PARALLEL_STAGES, this.out, signal);
+    return results.get(this.graph.target.index)!;
+  }
+
+  private get stageRun(): StageRun {
+    const r = this.current.getStore();
+    if (!r) throw new Error('solver step outside of a stage');
+    return r;
+  }
+
+  private get emit(): Emit {
+    return this.stageRun.emit;
+  }
+
+  private get stageIndex(): number {
+    return this.stageRun.index;
+  }
+
+  /** Stop between steps once another stage failed. */
+  private checkCancelled(): void {
+    if (this.stageRun.signal.aborted) throw new StageCancelled(`stage ${this.stageIndex}`);
   }
 
   private header(text: string): void {
-    this.step++;
-    this.emit(`Step ${this.step}/${this.total} : ${text}\n`);
+    this.checkCancelled();
+    const r = this.stageRun;
+    r.step++;
+    r.emit(`Step ${r.step}/${this.total} : ${text}\n`);
   }
 
   private done(st: State): void {
@@ -97,7 +151,6 @@ export class Solver {
   }
 
   private async stage(s: Stage): Promise<State> {
-    this.stageIndex = s.index;
     this.header(s.node.original);
     const baseName = expandWord(s.base, this.args.meta, this.df.escape);
     let st = await this.refState(baseName, s.index);
@@ -228,6 +281,7 @@ export class Solver {
     // --mount=type=bind,from=<stage|image>: read-only views mounted for the run
     const views = new Map<string, string>();
     const unmountViews: (() => void)[] = [];
+    const releases: (() => void)[] = [];
     const viewOf = async (from: string): Promise<string> => {
       const have = views.get(from);
       if (have) return have;
@@ -242,7 +296,11 @@ export class Solver {
       layer = await this.layer(st, async (rootfs) => {
         const prepared = await prepareMounts(rootfs, ins.mounts, executor, {
           bindRoot: async (from) => (from === undefined ? this.contextDir : viewOf(expandWord(from, expansionEnv(declared, cfg.Env ?? []), this.df.escape))),
-          cacheDir: (cid) => cacheMountDir(this.deps.cacheMounts, cid),
+          cacheDir: async (m) => {
+            const held = await this.deps.cacheMounts.acquire(m.id!, m.sharing, this.deps.tmp);
+            releases.push(held.release);
+            return held.dir;
+          },
           secret: (sid) => this.opts.secrets.get(sid),
         });
         try {
@@ -251,7 +309,9 @@ export class Solver {
           const r = await executor.run({
             rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
             network: ins.network === 'none' ? 'none' : 'host', hostname: id.slice(0, 12), mounts: prepared.mounts, stdout: out, stderr: out,
+            signal: this.stageRun.signal,
           });
+          this.checkCancelled();
           if (r.exitCode !== 0) throw new RunError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`);
         } finally {
           removeCreated(rootfs, prepared.created);
@@ -259,6 +319,7 @@ export class Solver {
       });
     } finally {
       for (const u of unmountViews) u();
+      for (const r of releases) r();
     }
     this.emit(`Removing intermediate container ${id.slice(0, 12)}\n`);
     addHistory(st, { created, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) });

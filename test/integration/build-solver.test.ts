@@ -1,0 +1,106 @@
+// The solver of `berth build` against a berthd of the test's own: stages that
+// do not depend on each other build in parallel (proved without timing: two
+// stages wait for each other's marker in a shared cache mount), a failing
+// stage cancels the others and leaves nothing behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TestDaemon, isRoot, useDaemon, ok, which } from '../helpers/daemon.js';
+import { importBusybox } from '../helpers/containers.js';
+
+const skip = !isRoot() ? 'needs root (overlay, namespaces)' : !which('busybox') ? 'needs busybox-static' : false;
+let d: TestDaemon;
+useDaemon(skip, (x) => {
+  d = x;
+  importBusybox(d);
+});
+
+let n = 0;
+function context(files: Record<string, string>): string {
+  const dir = path.join(d.root, `ctx${n++}`);
+  for (const [name, data] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), data);
+  }
+  return dir;
+}
+
+/** Mount points under the test daemon's root (the build leaves none once it ended). */
+function mountsUnderRoot(): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((t) => t.startsWith(d.root));
+}
+
+/** Processes whose command line contains `marker`. */
+function processesWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker)) out.push(Number(p));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+function stepNumbers(out: string): number[] {
+  return [...out.matchAll(/^Step (\d+)\/\d+ : /gm)].map((m) => Number(m[1]));
+}
+
+// Marks `me` in the shared cache mount and waits (bounded) for `other`: a
+// serial build fails this, a parallel one passes.
+const rendezvous = (id: string, me: string, other: string) =>
+  `RUN --mount=type=cache,id=${id},target=/c,sharing=shared touch /c/${me} && i=0; while [ ! -e /c/${other} ]; do i=$((i+1)); if [ $i -gt 200 ]; then echo "no ${other}"; exit 1; fi; sleep 0.1; done; echo ${me} > /${me}.txt`;
+
+test('independent stages build in parallel; output stays one block per stage in Dockerfile order', { skip }, () => {
+  const id = `sync-${randomBytes(6).toString('hex')}`;
+  const dir = context({
+    Dockerfile: `FROM busybox AS a
+${rendezvous(id, 'a', 'b')}
+RUN echo "stage a done"
+FROM busybox AS b
+${rendezvous(id, 'b', 'a')}
+RUN echo "stage b done"
+FROM scratch
+COPY --from=a /a.txt /
+COPY --from=b /b.txt /
+`,
+  });
+  const out = ok(d.berth(['build', '-t', 'par:1', dir]), 'parallel build');
+  assert.deepEqual(stepNumbers(out), [1, 2, 3, 4, 5, 6, 7, 8, 9], out);
+  // stage a's block (steps 1-3) is printed whole before stage b's
+  const aDone = out.indexOf('stage a done');
+  const bStart = out.indexOf('Step 4/9 : FROM busybox AS b');
+  assert.ok(aDone > 0 && bStart > aDone, out);
+  assert.ok(out.indexOf('stage b done') > bStart, out);
+});
+
+test('a failing stage fails the build with its own error, cancels the others and leaves nothing behind', { skip }, () => {
+  const id = `sync-${randomBytes(6).toString('hex')}`;
+  // stage slow never ends by itself within the test unless cancelled: left
+  // running it would fail with "no never" after 200 polls, and being first in
+  // the Dockerfile its failure would be the one reported.
+  const dir = context({
+    Dockerfile: `FROM busybox AS slow
+RUN --mount=type=cache,id=${id},target=/c touch /c/slow && i=0; while [ ! -e /c/never ]; do i=$((i+1)); if [ $i -gt 200 ]; then echo "slow was not cancelled"; exit 1; fi; sleep 0.1; done
+FROM busybox AS bad
+RUN --mount=type=cache,id=${id},target=/c i=0; while [ ! -e /c/slow ]; do i=$((i+1)); [ $i -gt 200 ] && exit 9; sleep 0.1; done; echo failing-${id}; exit 7
+FROM scratch
+COPY --from=slow /etc/passwd /a
+COPY --from=bad /etc/passwd /b
+`,
+  });
+  const r = d.berth(['build', dir]);
+  assert.equal(r.code, 7, r.stderr + r.stdout);
+  assert.match(r.stderr, /The command '\/bin\/sh -c i=0; .*exit 7' returned a non-zero code: 7/);
+  assert.doesNotMatch(r.stdout, /^slow was not cancelled$/m);
+  assert.match(r.stdout, new RegExp(`^failing-${id}$`, "m"));
+  assert.deepEqual(processesWith(id), [], 'no RUN process of the build is left');
+  assert.deepEqual(mountsUnderRoot(), [], 'no mount of the build is left');
+  const tmp = path.join(d.dataRoot, 'build', 'tmp');
+  assert.deepEqual(existsSync(tmp) ? readdirSync(tmp) : [], [], 'the build scratch space is removed');
+  assert.doesNotMatch(ok(d.berth(['ps', '-a', '-q']), 'ps'), /\S/, 'no container');
+});
