@@ -13,11 +13,13 @@ import type { BuildCache } from './cache.js';
 import { cacheKey } from './cache.js';
 import type { Executor } from './executor/index.js';
 import { resolveStageRef, type BuildGraph } from './graph.js';
-import { BuildArgs, expansionEnv, parseSingle, type Dockerfile, type Instruction, type Stage } from './instructions/index.js';
+import { BuildArgs, expansionEnv, parseSingle, type Dockerfile, type Instruction, type RunMount, type Stage } from './instructions/index.js';
 import { layersPresent, mountView, withLayer } from './layers.js';
 import { applyMetadata, DEFAULT_PATH, DEFAULT_SHELL, nop, type MetaState } from './metadata.js';
 import { expandWord } from './parser/index.js';
-import { mkdirInRoot, lookupIds } from './rootfs.js';
+import { mkdirInRoot, lookupIds, resolveInRoot } from './rootfs.js';
+import { treeDigest } from './treedigest.js';
+import { chainIds } from '../snapshot/index.js';
 import { CacheMounts, containerId, prepareMounts, progressWriter, removeCreated, runArgv, RunError } from './run.js';
 import { addHistory, cloneState, configId, timestamp, type State } from './state.js';
 import { copyStep, type CopyStepEnv } from './copystep.js';
@@ -257,6 +259,10 @@ export class Solver {
     return true;
   }
 
+  private bindSources(mounts: readonly RunMount[], declared: Map<string, string>, env: string[]): Promise<string[]> {
+    return bindSourceKeys(mounts, this.contextDir, (from) => this.refState(expandWord(from, expansionEnv(declared, env), this.df.escape), this.stageIndex));
+  }
+
   private async runStep(prev: State, ins: Extract<Instruction, { kind: 'run' }>, declared: Map<string, string>, created: string): Promise<State> {
     const cfg = prev.config.config!;
     const shell = cfg.Shell ?? DEFAULT_SHELL;
@@ -267,7 +273,8 @@ export class Solver {
     const argPairs = [...declared].filter(([k]) => !names.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
     const createdBy = (argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : '') + argv.join(' ');
     const mountSpec = ins.mounts.map((m) => ({ ...m }));
-    const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec]);
+    const bound = await this.bindSources(ins.mounts, declared, cfg.Env ?? []);
+    const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec, ...(bound.length ? [bound] : [])]);
     const hit = await this.cached(key);
     if (hit) return hit;
     const executor = this.deps.executor;
@@ -325,6 +332,31 @@ export class Solver {
     addHistory(st, { created, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) });
     return this.record(st);
   }
+}
+
+/**
+ * What each RUN --mount=type=bind shows, for the cache key: the content digest
+ * of the source in the context, or the layer chain of the stage or image
+ * (the path inside it is part of the mount spec already).
+ */
+async function bindSourceKeys(
+  mounts: readonly RunMount[],
+  contextDir: string,
+  fromState: (from: string) => Promise<State>,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of mounts) {
+    if (m.type !== 'bind') continue;
+    if (m.from === undefined) {
+      const abs = resolveInRoot(contextDir, m.source ?? '/');
+      if (!fs.existsSync(abs)) throw new RunError(`failed to mount ${m.source ?? '/'}: not found in the build context`);
+      out.push(`context:${treeDigest(abs)}`);
+    } else {
+      const st = await fromState(m.from);
+      out.push(`chain:${chainIds(st.config.rootfs.diff_ids).at(-1) ?? 'empty'}`);
+    }
+  }
+  return out;
 }
 
 /** Remove a build's scratch directory (after every mount in it is gone). */

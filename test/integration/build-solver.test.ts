@@ -4,11 +4,12 @@
 // stage cancels the others and leaves nothing behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync, utimesSync } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { TestDaemon, isRoot, useDaemon, ok, which } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/containers.js';
+import { mergedTree, savedImage } from '../helpers/imagetree.js';
 
 const skip = !isRoot() ? 'needs root (overlay, namespaces)' : !which('busybox') ? 'needs busybox-static' : false;
 let d: TestDaemon;
@@ -44,6 +45,10 @@ function processesWith(marker: string): number[] {
     }
   }
   return out;
+}
+
+function inspect(ref: string): { Id: string } {
+  return (JSON.parse(ok(d.berth(['image', 'inspect', ref]), 'inspect')) as { Id: string }[])[0]!;
 }
 
 function stepNumbers(out: string): number[] {
@@ -103,4 +108,42 @@ COPY --from=bad /etc/passwd /b
   const tmp = path.join(d.dataRoot, 'build', 'tmp');
   assert.deepEqual(existsSync(tmp) ? readdirSync(tmp) : [], [], 'the build scratch space is removed');
   assert.doesNotMatch(ok(d.berth(['ps', '-a', '-q']), 'ps'), /\S/, 'no container');
+});
+
+async function fileSha(ref: string, file: string): Promise<string | undefined> {
+  const tar = path.join(d.root, `save${n++}.tar`);
+  ok(d.berth(['save', '-o', tar, ref]), 'save');
+  const img = await savedImage(readFileSync(tar));
+  return (await mergedTree(img.layers)).get(file)?.sha;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+test('RUN --mount=type=bind: the source content is in the cache key (context and stage), its mtime is not', { skip }, async () => {
+  const dir = context({
+    Dockerfile: `FROM busybox AS src
+COPY y /y
+FROM busybox
+RUN --mount=type=bind,source=x,target=/x cat /x > /out
+RUN --mount=type=bind,from=src,source=/y,target=/y cat /y > /out2
+`,
+    x: 'one\n',
+    y: 'why\n',
+  });
+  ok(d.berth(['build', '-t', 'bind:1', dir]), 'first');
+  assert.equal(await fileSha('bind:1', 'out'), sha('one\n'));
+  const id1 = inspect('bind:1').Id;
+  utimesSync(path.join(dir, 'x'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+  const touched = ok(d.berth(['build', '-t', 'bind:2', dir]), 'touched');
+  assert.equal(touched.match(/---> Using cache/g)?.length, 3, touched);
+  assert.equal(inspect('bind:2').Id, id1);
+  writeFileSync(path.join(dir, 'x'), 'onf\n');
+  const changed = ok(d.berth(['build', '-t', 'bind:3', dir]), 'x changed');
+  assert.equal(changed.match(/---> Using cache/g)?.length, 1, 'only COPY y is cached: ' + changed);
+  assert.equal(await fileSha('bind:3', 'out'), sha('onf\n'));
+  writeFileSync(path.join(dir, 'y'), 'whz\n');
+  const fromStage = ok(d.berth(['build', '-t', 'bind:4', dir]), 'y changed');
+  assert.match(fromStage, /Step 4\/5 : RUN --mount=type=bind,source=x.*\n ---> Using cache\n/);
+  assert.doesNotMatch(fromStage, /Step 5\/5 : RUN --mount=type=bind,from=src.*\n ---> Using cache\n/);
+  assert.equal(await fileSha('bind:4', 'out2'), sha('whz\n'));
 });
