@@ -7,13 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type BetterSqlite3 from 'better-sqlite3';
-import { invalidArgument } from '../common/errors.js';
+import { invalidArgument, messageOf } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { formatReference, parseReference, withDefaultTag, type Reference } from '../common/reference.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Manifest } from '../oci/image.js';
 import { ociArch, type ImageService } from '../image/index.js';
 import { BuildCache } from './cache.js';
+import { usableSource, type CacheSource } from './cachefrom.js';
 import { extractContext } from './context/extract.js';
 import { IgnoreMatcher, parseDockerignore } from './context/dockerignore.js';
 import type { Executor } from './executor/index.js';
@@ -34,6 +35,8 @@ export interface BuildRequest {
   platform?: string;
   /** secret id → content */
   secrets: ReadonlyMap<string, Buffer>;
+  /** --cache-from image references (ones that do not exist are skipped, as docker does) */
+  cacheFrom?: readonly string[];
 }
 
 export interface BuildProgress {
@@ -135,6 +138,22 @@ export class Builder {
     for (const n of fs.readdirSync(path.join(deps.root, 'tmp'))) removeScratch(path.join(deps.root, 'tmp', n));
   }
 
+  /** The --cache-from images that exist; like docker's daemon, one that cannot be used is skipped with a warning in the log. */
+  private async cacheSources(refs: readonly string[]): Promise<CacheSource[]> {
+    const out: CacheSource[] = [];
+    for (const name of refs) {
+      try {
+        const img = await this.deps.images.get(name);
+        const src: CacheSource = { id: img.record.id, name, config: img.config, layers: img.manifest.layers };
+        if (usableSource(src)) out.push(src);
+        else this.deps.log.warn('cache-from image has a history that does not match its layers, skipping', { image: name });
+      } catch (err) {
+        this.deps.log.warn('could not look up cache-from image, skipping', { image: name, error: messageOf(err) });
+      }
+    }
+    return out;
+  }
+
   get hasExecutor(): boolean {
     return this.deps.executor !== undefined;
   }
@@ -196,10 +215,11 @@ export class Builder {
           fs.writeFileSync(f, data, { mode: 0o400 });
           secrets.set(id, f);
         }
+        const cacheFrom = req.cacheFrom?.length ? await this.cacheSources(req.cacheFrom) : undefined;
         const solver = new Solver(
           { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), tmp, cacheMounts: this.cacheMounts },
           df, graph, args,
-          { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets },
+          { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets, ...(cacheFrom ? { cacheFrom } : {}) },
           ctxDir,
           (t) => progress.stream(t),
         );

@@ -24,6 +24,7 @@ import { CacheMounts, containerId, prepareMounts, progressWriter, removeCreated,
 import { addHistory, cloneState, configId, timestamp, type State } from './state.js';
 import { copyStep, type CopyStepEnv } from './copystep.js';
 import { runStages, StageCancelled } from './schedule.js';
+import { matchCacheFrom, type CacheSource } from './cachefrom.js';
 
 export interface SolveOptions {
   noCache: boolean;
@@ -32,6 +33,22 @@ export interface SolveOptions {
   platform: { os: string; architecture: string; variant?: string };
   /** secret id → host file */
   secrets: ReadonlyMap<string, string>;
+  /**
+   * --cache-from images (those that exist). When set, as in docker's legacy
+   * builder, they are the only cache: steps are matched on their history
+   * (cachefrom.ts), the build_cache table is not consulted.
+   */
+  cacheFrom?: CacheSource[];
+}
+
+/** A step as --cache-from matches it. */
+interface StepOrigin {
+  /** the state before the step */
+  parent: State;
+  /** the state the step's result extends (its config already applied) */
+  base: State;
+  createdBy: string;
+  comment?: string;
 }
 
 export interface SolverDeps {
@@ -56,6 +73,8 @@ interface StageRun {
   step: number;
   emit: Emit;
   signal: AbortSignal;
+  /** the --cache-from source this stage took a step from: its later steps look only there */
+  narrowed?: CacheSource;
 }
 
 export class Solver {
@@ -66,6 +85,7 @@ export class Solver {
   // The stage a step belongs to travels with the async call chain, so that
   // the step methods stay as they were when there was one stage at a time.
   private readonly current = new AsyncLocalStorage<StageRun>();
+  private readonly unpacked = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: SolverDeps,
@@ -182,8 +202,9 @@ export class Solver {
     return st;
   }
 
-  private async cached(key: string): Promise<State | undefined> {
+  private async cached(key: string, origin: StepOrigin): Promise<State | undefined> {
     if (this.opts.noCache) return undefined;
+    if (this.opts.cacheFrom) return this.fromSources(key, origin);
     const rec = this.deps.cache.get(key);
     if (!rec) return undefined;
     const config = JSON.parse(rec.config) as ImageConfig;
@@ -194,6 +215,27 @@ export class Solver {
     }
     this.emit(' ---> Using cache\n');
     return { config, layers, key };
+  }
+
+  /** --cache-from: take the step from a source image whose history matches (docker's ImageCache). */
+  private async fromSources(key: string, origin: StepOrigin): Promise<State | undefined> {
+    const run = this.stageRun;
+    const hit = matchCacheFrom(run.narrowed ? [run.narrowed] : this.opts.cacheFrom!, origin.parent.config, origin.createdBy, origin.comment);
+    if (!hit) return undefined;
+    const src = hit.source;
+    let unpacking = this.unpacked.get(src.id);
+    if (!unpacking) this.unpacked.set(src.id, (unpacking = this.deps.images.unpack(src.config, src.layers)));
+    await unpacking;
+    if ((origin.parent.config.history ?? []).length + 1 < (src.config.history ?? []).length) run.narrowed = src;
+    const st = cloneState(origin.base);
+    st.key = key;
+    if (hit.layer) {
+      st.layers.push(hit.layer.descriptor);
+      st.config.rootfs = { type: 'layers', diff_ids: [...st.config.rootfs.diff_ids, hit.layer.diffId] };
+    }
+    addHistory(st, structuredClone(hit.entry));
+    this.emit(' ---> Using cache\n');
+    return this.record(st);
   }
 
   private record(st: State): State {
@@ -212,7 +254,7 @@ export class Solver {
         if (v !== undefined) declared.set(a.name, v);
         shown.push(v === undefined ? a.name : `${a.name}=${v}`);
       }
-      return this.metaStep(prev, nop(cfg.Shell ?? DEFAULT_SHELL, `ARG ${shown.join(' ')}`), created);
+      return this.metaStep(prev, nop(cfg.Shell ?? DEFAULT_SHELL, `ARG ${shown.join(' ')}`), created, prev);
     }
     if (ins.kind === 'cmd') meta.cmdSet = true;
     if (ins.kind === 'run') return this.runStep(prev, ins, declared, created);
@@ -220,12 +262,12 @@ export class Solver {
       const ctx: CopyStepEnv = { images: this.deps.images, tmp: this.deps.tmp, contextDir: this.contextDir, escape: this.df.escape, epoch: this.opts.epoch, refState: (n) => this.refState(n, s.index) };
       const r = await copyStep(ctx, prev, ins, env);
       const key = cacheKey([prev.key, r.createdBy, r.keyParts]);
-      const hit = await this.cached(key);
+      const hit = await this.cached(key, { parent: prev, base: prev, createdBy: r.createdBy, ...(r.comment ? { comment: r.comment } : {}) });
       if (hit) return hit;
       const st = cloneState(prev);
       st.key = key;
       const layer = await r.execute(async (work) => this.layer(st, work));
-      addHistory(st, { created, created_by: r.createdBy, ...(layer ? {} : { empty_layer: true }) });
+      addHistory(st, { created, created_by: r.createdBy, ...(r.comment ? { comment: r.comment } : {}), ...(layer ? {} : { empty_layer: true }) });
       return this.record(st);
     }
     const next = cloneState(prev);
@@ -233,12 +275,13 @@ export class Solver {
     const createdBy = applyMetadata(m, ins, new Map(env), this.df.escape);
     if (createdBy === undefined) throw new Error(`instruction ${ins.kind} is not handled`);
     if (m.author) next.config.author = m.author;
-    return this.metaStep(next, createdBy, created, prev.key);
+    return this.metaStep(next, createdBy, created, prev);
   }
 
-  private async metaStep(st: State, createdBy: string, created: string, parentKey = st.key): Promise<State> {
-    const key = cacheKey([parentKey, createdBy]);
-    const hit = await this.cached(key);
+  /** A step that changes only the config: `st` has it applied, `parent` is the state before. */
+  private async metaStep(st: State, createdBy: string, created: string, parent: State): Promise<State> {
+    const key = cacheKey([parent.key, createdBy]);
+    const hit = await this.cached(key, { parent, base: st, createdBy });
     if (hit) return hit;
     const next = cloneState(st);
     next.key = key;
@@ -275,7 +318,11 @@ export class Solver {
     const mountSpec = ins.mounts.map((m) => ({ ...m }));
     const bound = await this.bindSources(ins.mounts, declared, cfg.Env ?? []);
     const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec, ...(bound.length ? [bound] : [])]);
-    const hit = await this.cached(key);
+    // created_by does not show --mount and --network: the history comment
+    // names them (and what a bind mount shows), so that --cache-from never
+    // takes a RUN whose mounts differ
+    const comment = ins.mounts.length || ins.network !== 'default' ? `berth.run.v0 sha256:${cacheKey([ins.network, mountSpec, bound])}` : undefined;
+    const hit = await this.cached(key, { parent: prev, base: prev, createdBy, ...(comment ? { comment } : {}) });
     if (hit) return hit;
     const executor = this.deps.executor;
     if (!executor) throw new RunError('RUN is not available: this berthd has no executor (it needs root, unshare, pivot_root and busybox)');
@@ -329,7 +376,7 @@ export class Solver {
       for (const r of releases) r();
     }
     this.emit(`Removing intermediate container ${id.slice(0, 12)}\n`);
-    addHistory(st, { created, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) });
+    addHistory(st, { created, created_by: createdBy, ...(comment ? { comment } : {}), ...(layer ? {} : { empty_layer: true }) });
     return this.record(st);
   }
 }

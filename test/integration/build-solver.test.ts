@@ -1,11 +1,13 @@
 // The solver of `berth build` against a berthd of the test's own: stages that
 // do not depend on each other build in parallel (proved without timing: two
 // stages wait for each other's marker in a shared cache mount), a failing
-// stage cancels the others and leaves nothing behind.
+// stage cancels the others and leaves nothing behind; RUN --mount=type=bind
+// sources in the cache key; --cache-from with docker's legacy semantics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync, utimesSync } from 'node:fs';
 import * as path from 'node:path';
+import * as http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { TestDaemon, isRoot, useDaemon, ok, which } from '../helpers/daemon.js';
 import { importBusybox } from '../helpers/containers.js';
@@ -146,4 +148,82 @@ RUN --mount=type=bind,from=src,source=/y,target=/y cat /y > /out2
   assert.match(fromStage, /Step 4\/5 : RUN --mount=type=bind,source=x.*\n ---> Using cache\n/);
   assert.doesNotMatch(fromStage, /Step 5\/5 : RUN --mount=type=bind,from=src.*\n ---> Using cache\n/);
   assert.equal(await fileSha('bind:4', 'out2'), sha('whz\n'));
+});
+
+function usingCache(out: string): number {
+  return out.match(/---> Using cache\n/g)?.length ?? 0;
+}
+
+test('--cache-from: a loaded image (no build cache) gives every step, the same image ID; a changed file rebuilds from its COPY on', { skip }, async () => {
+  const dir = context({
+    Dockerfile: 'FROM busybox\nENV A=1\nCOPY a /a\nRUN cat /a > /b\nCOPY c /c\nCMD ["sh"]\n',
+    a: 'aaaa\n',
+    c: 'cccc\n',
+  });
+  ok(d.berth(['build', '-t', 'cf:1', dir]), 'build A');
+  const id1 = inspect('cf:1').Id;
+  // a pull, simulated: nothing of the build is left but the images, loaded from an archive
+  const tar = path.join(d.root, 'cf.tar');
+  ok(d.berth(['save', '-o', tar, 'cf:1', 'busybox:latest']), 'save');
+  const all = ok(d.berth(['images', '-a', '-q', '--no-trunc']), 'images').split('\n').filter(Boolean);
+  ok(d.berth(['rmi', '-f', ...new Set(all)]), 'rmi all');
+  assert.equal(ok(d.berth(['images', '-a', '-q']), 'images').trim(), '');
+  assert.match(ok(d.berth(['builder', 'prune', '-a', '-f']), 'prune'), /^Total reclaimed space: /);
+  ok(d.berth(['load', '-i', tar]), 'load');
+
+  const plain = ok(d.berth(['build', '-t', 'cf:plain', dir]), 'build without --cache-from');
+  assert.equal(usingCache(plain), 0, plain);
+  assert.notEqual(inspect('cf:plain').Id, id1, 'rebuilt steps have new timestamps');
+
+  const missing = ok(d.berth(['build', '--cache-from', 'no-such-image:1', '-t', 'cf:none', dir]), 'a --cache-from that does not exist is skipped');
+  assert.equal(usingCache(missing), 0, 'with --cache-from only the named images are cache, as in docker: ' + missing);
+
+  const cached = ok(d.berth(['build', '--cache-from', 'no-such-image:1', '--cache-from', 'cf:1', '-t', 'cf:2', dir]), 'build --cache-from');
+  assert.equal(usingCache(cached), 5, cached);
+  assert.equal(inspect('cf:2').Id, id1);
+
+  writeFileSync(path.join(dir, 'a'), 'aaab\n');
+  const changed = ok(d.berth(['build', '--cache-from', 'cf:1', '-t', 'cf:3', dir]), 'changed a');
+  assert.match(changed, /Step 2\/6 : ENV A=1\n ---> Using cache\n/);
+  assert.equal(usingCache(changed), 1, 'COPY a and every step after it run again: ' + changed);
+  assert.equal(await fileSha('cf:3', 'b'), sha('aaab\n'));
+
+  // the official docker CLI's legacy builder sends cachefrom as docker's daemon reads it
+  const prev = process.env['DOCKER_BUILDKIT'];
+  process.env['DOCKER_BUILDKIT'] = '0';
+  try {
+    writeFileSync(path.join(dir, 'a'), 'aaaa\n');
+    const viaDocker = ok(d.docker(['build', '--cache-from', 'cf:1', '-t', 'cf:docker', dir]), 'docker build --cache-from');
+    assert.equal(usingCache(viaDocker), 5, viaDocker);
+    assert.equal(inspect('cf:docker').Id, id1);
+  } finally {
+    if (prev === undefined) delete process.env['DOCKER_BUILDKIT'];
+    else process.env['DOCKER_BUILDKIT'] = prev;
+  }
+});
+
+test('--cache-from never takes a RUN whose --mount differs (the history comment names them)', { skip }, () => {
+  const dir = context({ Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=x,target=/x cat /x > /out\n', x: 'one\n' });
+  ok(d.berth(['build', '-t', 'cfm:1', dir]), 'build');
+  const again = ok(d.berth(['build', '--cache-from', 'cfm:1', '-t', 'cfm:2', dir]), 'same');
+  assert.equal(usingCache(again), 1, again);
+  writeFileSync(path.join(dir, 'x'), 'two\n');
+  const changed = ok(d.berth(['build', '--cache-from', 'cfm:1', '-t', 'cfm:3', dir]), 'x changed');
+  assert.equal(usingCache(changed), 0, changed);
+});
+
+test('POST /build with a malformed cachefrom is a 400 that says so', { skip }, async () => {
+  for (const [value, want] of [['["a"', /invalid cachefrom parameter: not JSON/], ['{"a":1}', /invalid cachefrom parameter: must be a JSON array of image references/]] as const) {
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ socketPath: d.socket, method: 'POST', path: `/v1.41/build?cachefrom=${encodeURIComponent(value)}`, headers: { 'Content-Type': 'application/x-tar' } }, (r) => {
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end('FROM busybox\n');
+    });
+    assert.equal(res.status, 400, res.body);
+    assert.match((JSON.parse(res.body) as { message: string }).message, want);
+  }
 });
