@@ -86,6 +86,8 @@ export class Solver {
   // the step methods stay as they were when there was one stage at a time.
   private readonly current = new AsyncLocalStorage<StageRun>();
   private readonly unpacked = new Map<string, Promise<void>>();
+  /** content digests of bind-mount sources in the context (which does not change during a build) */
+  private readonly contextDigests = new Map<string, string>();
 
   constructor(
     private readonly deps: SolverDeps,
@@ -303,7 +305,7 @@ export class Solver {
   }
 
   private bindSources(mounts: readonly RunMount[], declared: Map<string, string>, env: string[]): Promise<string[]> {
-    return bindSourceKeys(mounts, this.contextDir, (from) => this.refState(expandWord(from, expansionEnv(declared, env), this.df.escape), this.stageIndex));
+    return bindSourceKeys(mounts, this.contextDir, this.contextDigests, (from) => this.refState(expandWord(from, expansionEnv(declared, env), this.df.escape), this.stageIndex));
   }
 
   private async runStep(prev: State, ins: Extract<Instruction, { kind: 'run' }>, declared: Map<string, string>, created: string): Promise<State> {
@@ -389,6 +391,7 @@ export class Solver {
 async function bindSourceKeys(
   mounts: readonly RunMount[],
   contextDir: string,
+  memo: Map<string, string>,
   fromState: (from: string) => Promise<State>,
 ): Promise<string[]> {
   const out: string[] = [];
@@ -397,7 +400,9 @@ async function bindSourceKeys(
     if (m.from === undefined) {
       const abs = resolveInRoot(contextDir, m.source ?? '/');
       if (!fs.existsSync(abs)) throw new RunError(`failed to mount ${m.source ?? '/'}: not found in the build context`);
-      out.push(`context:${treeDigest(abs)}`);
+      let digest = memo.get(abs);
+      if (digest === undefined) memo.set(abs, (digest = treeDigest(abs)));
+      out.push(`context:${digest}`);
     } else {
       const st = await fromState(m.from);
       out.push(`chain:${chainIds(st.config.rootfs.diff_ids).at(-1) ?? 'empty'}`);
