@@ -362,6 +362,8 @@ export class Solver {
         try {
           const ids = lookupIds(rootfs, cfg.User || '0', false);
           const out = progressWriter(this.emit);
+          // (a locked cache mount may have been waited for: the abort may have come meanwhile)
+          this.checkCancelled();
           const r = await executor.run({
             rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
             network: ins.network === 'none' ? 'none' : 'host', hostname: id.slice(0, 12), mounts: prepared.mounts, stdout: out, stderr: out,
