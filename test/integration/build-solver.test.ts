@@ -215,13 +215,14 @@ test('--cache-from never takes a RUN whose --mount differs (the history comment 
 test('POST /build with a malformed cachefrom is a 400 that says so', { skip }, async () => {
   for (const [value, want] of [['["a"', /invalid cachefrom parameter: not JSON/], ['{"a":1}', /invalid cachefrom parameter: must be a JSON array of image references/]] as const) {
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({ socketPath: d.socket, method: 'POST', path: `/v1.41/build?cachefrom=${encodeURIComponent(value)}`, headers: { 'Content-Type': 'application/x-tar' } }, (r) => {
+      // no body: the daemon answers before reading one, and a body still being written would meet a closed socket
+      const req = http.request({ socketPath: d.socket, method: 'POST', path: `/v1.41/build?cachefrom=${encodeURIComponent(value)}`, headers: { 'Content-Type': 'application/x-tar', 'Content-Length': '0' } }, (r) => {
         let body = '';
         r.on('data', (c: Buffer) => (body += c.toString()));
         r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
       });
       req.on('error', reject);
-      req.end('FROM busybox\n');
+      req.end();
     });
     assert.equal(res.status, 400, res.body);
     assert.match((JSON.parse(res.body) as { message: string }).message, want);
