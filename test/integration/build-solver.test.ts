@@ -212,6 +212,15 @@ test('--cache-from never takes a RUN whose --mount differs (the history comment 
   assert.equal(usingCache(changed), 0, changed);
 });
 
+test('--cache-from never takes a COPY whose --chmod differs', { skip }, () => {
+  const dir = context({ Dockerfile: 'FROM busybox\nCOPY --chmod=0600 x /x\n', x: 'one\n' });
+  ok(d.berth(['build', '-t', 'cfc:1', dir]), 'build');
+  assert.equal(usingCache(ok(d.berth(['build', '--cache-from', 'cfc:1', dir]), 'same')), 1);
+  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\nCOPY --chmod=0644 x /x\n');
+  const other = ok(d.berth(['build', '--cache-from', 'cfc:1', dir]), 'other mode');
+  assert.equal(usingCache(other), 0, other);
+});
+
 test('POST /build with a malformed cachefrom is a 400 that says so', { skip }, async () => {
   for (const [value, want] of [['["a"', /invalid cachefrom parameter: not JSON/], ['{"a":1}', /invalid cachefrom parameter: must be a JSON array of image references/]] as const) {
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
