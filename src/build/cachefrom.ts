@@ -9,7 +9,7 @@
 //     created_by (docker's isValidConfig) and the same comment.
 // created_by names everything a step depends on for the instructions docker's
 // legacy builder knows (COPY/ADD carry the content digest, "file:<sha256>");
-// for what berth adds (RUN --mount and --network, COPY --chmod) the step's
+// for what berth adds (RUN --mount and --network, COPY --chmod and --link) the step's
 // history comment carries a digest of the rest of its cache key
 // ("berth.run.v0 sha256:..."), see solver.ts. The step then reuses the
 // source's history entry and its layer; the config is the build's own.

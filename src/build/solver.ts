@@ -59,6 +59,8 @@ export interface SolverDeps {
   tmp: string;
   /** RUN --mount=type=cache directories (the daemon's, shared by concurrent builds) */
   cacheMounts: CacheMounts;
+  /** aborts the build: every stage stops (a running step is killed), no further step starts */
+  signal?: AbortSignal;
 }
 
 export type Emit = (text: string) => void;
@@ -106,7 +108,7 @@ export class Solver {
     this.total = n;
   }
 
-  async solve(signal?: AbortSignal): Promise<State> {
+  async solve(): Promise<State> {
     const tasks = this.graph.order.map((s) => ({
       index: s.index,
       deps: this.graph.deps.get(s.index) ?? new Set<number>(),
@@ -117,7 +119,7 @@ export class Solver {
           return st;
         }),
     }));
-    const results = await runStages(tasks, PARALLEL_STAGES, this.out, signal);
+    const results = await runStages(tasks, PARALLEL_STAGES, this.out, this.deps.signal);
     return results.get(this.graph.target.index)!;
   }
 
