@@ -144,7 +144,7 @@ export class Builder {
     for (const name of refs) {
       try {
         const img = await this.deps.images.get(name);
-        const src: CacheSource = { id: img.record.id, name, config: img.config, layers: img.manifest.layers };
+        const src: CacheSource = { id: img.record.id, name, config: img.config, layers: img.manifest.layers, target: img.record.target };
         if (usableSource(src)) out.push(src);
         else this.deps.log.warn('cache-from image has a history that does not match its layers, skipping', { image: name });
       } catch (err) {
@@ -152,6 +152,14 @@ export class Builder {
       }
     }
     return out;
+  }
+
+  private finish(id: string, tags: Reference[], progress: BuildProgress): BuildResult {
+    progress.aux({ ID: id });
+    progress.stream(`Successfully built ${id.slice(7, 19)}\n`);
+    const shown = tags.map((r) => formatReference(r, true));
+    for (const t of shown) progress.stream(`Successfully tagged ${t}\n`);
+    return { id, tags: shown };
   }
 
   get hasExecutor(): boolean {
@@ -229,6 +237,11 @@ export class Builder {
         if (Object.keys(req.labels).length) {
           state.config.config = { ...state.config.config, Labels: { ...(state.config.config?.Labels ?? {}), ...req.labels } };
         }
+        // the build ended on a --cache-from source's last step: that image is the result, as docker's legacy builder gives it
+        if (state.image && !Object.keys(req.labels).length && !/index|manifest\.list/.test(state.image.target.mediaType)) {
+          const { id } = await images.commitImage(state.image.target, state.config, tags);
+          return this.finish(id, tags, progress);
+        }
         const cfgRaw = serializeConfig(state.config);
         const cfg = await images.content.put(cfgRaw);
         const manifest: Manifest = {
@@ -239,11 +252,7 @@ export class Builder {
         };
         const man = await images.content.put(Buffer.from(JSON.stringify(manifest)));
         const { id } = await images.commitImage({ mediaType: MediaType.OciManifest, digest: man.digest, size: man.size }, state.config, tags);
-        progress.aux({ ID: id });
-        progress.stream(`Successfully built ${id.slice(7, 19)}\n`);
-        const shown = tags.map((r) => formatReference(r, true));
-        for (const t of shown) progress.stream(`Successfully tagged ${t}\n`);
-        return { id, tags: shown };
+        return this.finish(id, tags, progress);
       } finally {
         removeScratch(tmp);
       }

@@ -17,6 +17,7 @@ const source: CacheSource = {
   name: 'src:1',
   config: config([...base, env, copy, run], [d('a'), d('b'), d('c')]),
   layers: ['1', '2', '3'].map((c) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: d(c), size: 1 })),
+  target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d('f'), size: 1 },
 };
 
 test('a step takes the next entry of a source whose history and layers the build so far matches', () => {

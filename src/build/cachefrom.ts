@@ -27,6 +27,8 @@ export interface CacheSource {
   config: ImageConfig;
   /** manifest layer descriptors, one per diff ID */
   layers: Descriptor[];
+  /** what the image record points at (a manifest, or an index holding it) */
+  target: Descriptor;
 }
 
 export interface CacheFromHit {

@@ -150,7 +150,7 @@ export class Solver {
   }
 
   private done(st: State): void {
-    this.emit(` ---> ${configId(st.config).slice(7, 19)}\n`);
+    this.emit(` ---> ${(st.image?.id ?? configId(st.config)).slice(7, 19)}\n`);
   }
 
   /** An image or an earlier stage, by name, as a state. */
@@ -233,6 +233,14 @@ export class Solver {
     if ((origin.parent.config.history ?? []).length + 1 < (src.config.history ?? []).length) run.narrowed = src;
     const st = cloneState(origin.base);
     st.key = key;
+    if ((origin.parent.config.history ?? []).length + 1 === (src.config.history ?? []).length) {
+      // the source's last step: docker's ImageCache gives the source image itself (its config, its ID)
+      st.config = structuredClone(src.config);
+      st.layers = [...src.layers];
+      st.image = { id: src.id, target: src.target };
+      this.emit(' ---> Using cache\n');
+      return this.record(st);
+    }
     if (hit.layer) {
       st.layers.push(hit.layer.descriptor);
       st.config.rootfs = { type: 'layers', diff_ids: [...st.config.rootfs.diff_ids, hit.layer.diffId] };
