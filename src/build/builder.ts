@@ -7,18 +7,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type BetterSqlite3 from 'better-sqlite3';
-import { invalidArgument } from '../common/errors.js';
+import { invalidArgument, messageOf } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { formatReference, parseReference, withDefaultTag, type Reference } from '../common/reference.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Manifest } from '../oci/image.js';
 import { ociArch, type ImageService } from '../image/index.js';
 import { BuildCache } from './cache.js';
+import { usableSource, type CacheSource } from './cachefrom.js';
 import { extractContext } from './context/extract.js';
 import { IgnoreMatcher, parseDockerignore } from './context/dockerignore.js';
 import type { Executor } from './executor/index.js';
 import { buildGraph } from './graph.js';
 import { BuildArgs, parseStages, platformArgs } from './instructions/index.js';
+import { CacheMounts } from './run.js';
 import { Solver, removeScratch } from './solver.js';
 import { serializeConfig } from './state.js';
 
@@ -33,6 +35,8 @@ export interface BuildRequest {
   platform?: string;
   /** secret id → content */
   secrets: ReadonlyMap<string, Buffer>;
+  /** --cache-from image references (ones that do not exist are skipped, as docker does) */
+  cacheFrom?: readonly string[];
 }
 
 export interface BuildProgress {
@@ -123,13 +127,39 @@ function applyIgnore(dir: string, m: IgnoreMatcher): void {
  */
 export class Builder {
   readonly cache: BuildCache;
+  private readonly cacheMounts: CacheMounts;
 
   constructor(private readonly deps: BuilderDeps) {
     this.cache = new BuildCache(deps.db);
+    this.cacheMounts = new CacheMounts(path.join(deps.root, 'cache-mounts'));
     fs.mkdirSync(path.join(deps.root, 'tmp'), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.join(deps.root, 'cache-mounts'), { recursive: true, mode: 0o700 });
     // scratch directories left by a crash: nothing may still be mounted in them after a restart
     for (const n of fs.readdirSync(path.join(deps.root, 'tmp'))) removeScratch(path.join(deps.root, 'tmp', n));
+  }
+
+  /** The --cache-from images that exist; like docker's daemon, one that cannot be used is skipped with a warning in the log. */
+  private async cacheSources(refs: readonly string[]): Promise<CacheSource[]> {
+    const out: CacheSource[] = [];
+    for (const name of refs) {
+      try {
+        const img = await this.deps.images.get(name);
+        const src: CacheSource = { id: img.record.id, name, config: img.config, layers: img.manifest.layers, target: img.record.target };
+        if (usableSource(src)) out.push(src);
+        else this.deps.log.warn('cache-from image has a history that does not match its layers, skipping', { image: name });
+      } catch (err) {
+        this.deps.log.warn('could not look up cache-from image, skipping', { image: name, error: messageOf(err) });
+      }
+    }
+    return out;
+  }
+
+  private finish(id: string, tags: Reference[], progress: BuildProgress): BuildResult {
+    progress.aux({ ID: id });
+    progress.stream(`Successfully built ${id.slice(7, 19)}\n`);
+    const shown = tags.map((r) => formatReference(r, true));
+    for (const t of shown) progress.stream(`Successfully tagged ${t}\n`);
+    return { id, tags: shown };
   }
 
   get hasExecutor(): boolean {
@@ -193,10 +223,11 @@ export class Builder {
           fs.writeFileSync(f, data, { mode: 0o400 });
           secrets.set(id, f);
         }
+        const cacheFrom = req.cacheFrom?.length ? await this.cacheSources(req.cacheFrom) : undefined;
         const solver = new Solver(
-          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), tmp, cacheMounts: path.join(this.deps.root, 'cache-mounts') },
+          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), tmp, cacheMounts: this.cacheMounts },
           df, graph, args,
-          { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets },
+          { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets, ...(cacheFrom ? { cacheFrom } : {}) },
           ctxDir,
           (t) => progress.stream(t),
         );
@@ -205,6 +236,11 @@ export class Builder {
         if (unused.length) progress.stream(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
         if (Object.keys(req.labels).length) {
           state.config.config = { ...state.config.config, Labels: { ...(state.config.config?.Labels ?? {}), ...req.labels } };
+        }
+        // the build ended on a --cache-from source's last step: that image is the result, as docker's legacy builder gives it
+        if (state.image && !Object.keys(req.labels).length && !/index|manifest\.list/.test(state.image.target.mediaType)) {
+          const { id } = await images.commitImage(state.image.target, state.config, tags);
+          return this.finish(id, tags, progress);
         }
         const cfgRaw = serializeConfig(state.config);
         const cfg = await images.content.put(cfgRaw);
@@ -216,11 +252,7 @@ export class Builder {
         };
         const man = await images.content.put(Buffer.from(JSON.stringify(manifest)));
         const { id } = await images.commitImage({ mediaType: MediaType.OciManifest, digest: man.digest, size: man.size }, state.config, tags);
-        progress.aux({ ID: id });
-        progress.stream(`Successfully built ${id.slice(7, 19)}\n`);
-        const shown = tags.map((r) => formatReference(r, true));
-        for (const t of shown) progress.stream(`Successfully tagged ${t}\n`);
-        return { id, tags: shown };
+        return this.finish(id, tags, progress);
       } finally {
         removeScratch(tmp);
       }

@@ -44,7 +44,7 @@ export interface SourceRoot {
 
 const GLOB = /[*?[]/;
 
-function hashFile(p: string): string {
+export function hashFile(p: string): string {
   const h = createHash('sha256');
   const fd = fs.openSync(p, 'r');
   try {

@@ -29,6 +29,8 @@ export interface CopyStepEnv {
 
 export interface CopyStepPlan {
   createdBy: string;
+  /** history comment for what created_by does not show (--chmod, --link), so that --cache-from matches it too */
+  comment?: string;
   keyParts: unknown[];
   execute(layer: (work: (rootfs: string) => Promise<void>) => Promise<boolean>): Promise<boolean>;
 }
@@ -146,6 +148,7 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
   const createdBy = `${shell.join(' ')} #(nop) ${kind} ${chown !== undefined ? `--chown=${chown}` : ''}${description} in ${destShown} `;
   return {
     createdBy,
+    ...(chmod !== undefined || ins.link ? { comment: ['berth.copy.v0', ...(chmod !== undefined ? [`--chmod=${chmod.toString(8).padStart(4, '0')}`] : []), ...(ins.link ? ['--link'] : [])].join(' ') } : {}),
     keyParts: [kind, description, dest, chown ?? '', chmod ?? '', exclude, from ?? '', archives, ins.link],
     execute: (layer) =>
       withSource(async (root) =>

@@ -28,7 +28,8 @@ export function runArgv(args: string[], shellForm: boolean, shell: string[], her
 export interface MountSources {
   /** host dir for a bind mount's `from` (context when undefined), or undefined when it is unknown */
   bindRoot(from: string | undefined): Promise<string>;
-  cacheDir(id: string): string;
+  /** the directory of a cache mount, held for this run (see CacheMounts) */
+  cacheDir(m: RunMount): Promise<string>;
   secret(id: string): string | undefined;
 }
 
@@ -54,7 +55,7 @@ export async function prepareMounts(rootfs: string, runMounts: RunMount[], execu
         continue;
       }
       isFile = true;
-    } else if (m.type === 'cache') source = src.cacheDir(m.id!);
+    } else if (m.type === 'cache') source = await src.cacheDir(m);
     else if (m.type === 'bind') {
       const root = await src.bindRoot(m.from);
       source = resolveInRoot(root, m.source ?? '/');
@@ -95,6 +96,55 @@ export function cacheMountDir(base: string, id: string): string {
   const dir = path.join(base, createHash('sha256').update(id).digest('hex').slice(0, 32));
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   return dir;
+}
+
+/**
+ * RUN --mount=type=cache directories of the whole daemon, by id, with
+ * BuildKit's sharing modes: `shared` (the default) lets every concurrent run
+ * use the directory, `locked` waits until the run holding it is done,
+ * `private` gets a fresh empty directory (under the build's scratch space,
+ * discarded afterwards) while another run holds the shared one.
+ */
+export class CacheMounts {
+  private readonly users = new Map<string, number>();
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(readonly base: string) {}
+
+  async acquire(id: string, sharing: RunMount['sharing'], scratch: string): Promise<{ dir: string; release: () => void }> {
+    const dir = cacheMountDir(this.base, id);
+    if (sharing === 'private' && (this.users.get(dir) ?? 0) > 0) {
+      const own = path.join(scratch, `cache-private-${randomBytes(6).toString('hex')}`);
+      fs.mkdirSync(own, { mode: 0o755 });
+      return { dir: own, release: () => fs.rmSync(own, { recursive: true, force: true }) };
+    }
+    let unlock = () => {};
+    if (sharing === 'locked') {
+      const before = this.tails.get(dir) ?? Promise.resolve();
+      const mine = new Promise<void>((r) => (unlock = r));
+      const tail = before.then(() => mine);
+      this.tails.set(dir, tail);
+      await before;
+      const release = unlock;
+      unlock = () => {
+        release();
+        if (this.tails.get(dir) === tail) this.tails.delete(dir);
+      };
+    }
+    this.users.set(dir, (this.users.get(dir) ?? 0) + 1);
+    let released = false;
+    return {
+      dir,
+      release: () => {
+        if (released) return;
+        released = true;
+        const n = (this.users.get(dir) ?? 1) - 1;
+        if (n > 0) this.users.set(dir, n);
+        else this.users.delete(dir);
+        unlock();
+      },
+    };
+  }
 }
 
 export function containerId(): string {

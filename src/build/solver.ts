@@ -1,7 +1,9 @@
-// The solver: builds the stages the target needs, in dependency order, one
-// step at a time. Each step first computes its cache key (parent key +
-// instruction after expansion + what it sees); a usable cache record is
-// reused ("---> Using cache"), otherwise the step runs and is recorded.
+// The solver: builds the stages the target needs, each as soon as the stages
+// it depends on are done (independent ones in parallel, see schedule.ts), one
+// step at a time within a stage. Each step first computes its cache key
+// (parent key + instruction after expansion + what it sees); a usable cache
+// record is reused ("---> Using cache"), otherwise the step runs and is recorded.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Digest } from '../common/digest.js';
@@ -11,14 +13,18 @@ import type { BuildCache } from './cache.js';
 import { cacheKey } from './cache.js';
 import type { Executor } from './executor/index.js';
 import { resolveStageRef, type BuildGraph } from './graph.js';
-import { BuildArgs, expansionEnv, parseSingle, type Dockerfile, type Instruction, type Stage } from './instructions/index.js';
+import { BuildArgs, expansionEnv, parseSingle, type Dockerfile, type Instruction, type RunMount, type Stage } from './instructions/index.js';
 import { layersPresent, mountView, withLayer } from './layers.js';
 import { applyMetadata, DEFAULT_PATH, DEFAULT_SHELL, nop, type MetaState } from './metadata.js';
 import { expandWord } from './parser/index.js';
-import { mkdirInRoot, lookupIds } from './rootfs.js';
-import { cacheMountDir, containerId, prepareMounts, progressWriter, removeCreated, runArgv, RunError } from './run.js';
+import { mkdirInRoot, lookupIds, resolveInRoot } from './rootfs.js';
+import { treeDigest } from './treedigest.js';
+import { chainIds } from '../snapshot/index.js';
+import { CacheMounts, containerId, prepareMounts, progressWriter, removeCreated, runArgv, RunError } from './run.js';
 import { addHistory, cloneState, configId, timestamp, type State } from './state.js';
 import { copyStep, type CopyStepEnv } from './copystep.js';
+import { runStages, StageCancelled } from './schedule.js';
+import { matchCacheFrom, type CacheSource } from './cachefrom.js';
 
 export interface SolveOptions {
   noCache: boolean;
@@ -27,6 +33,22 @@ export interface SolveOptions {
   platform: { os: string; architecture: string; variant?: string };
   /** secret id → host file */
   secrets: ReadonlyMap<string, string>;
+  /**
+   * --cache-from images (those that exist). When set, as in docker's legacy
+   * builder, they are the only cache: steps are matched on their history
+   * (cachefrom.ts), the build_cache table is not consulted.
+   */
+  cacheFrom?: CacheSource[];
+}
+
+/** A step as --cache-from matches it. */
+interface StepOrigin {
+  /** the state before the step */
+  parent: State;
+  /** the state the step's result extends (its config already applied) */
+  base: State;
+  createdBy: string;
+  comment?: string;
 }
 
 export interface SolverDeps {
@@ -35,17 +57,39 @@ export interface SolverDeps {
   executor?: Executor;
   /** private scratch directory of this build */
   tmp: string;
-  /** where RUN --mount=type=cache directories live */
-  cacheMounts: string;
+  /** RUN --mount=type=cache directories (the daemon's, shared by concurrent builds) */
+  cacheMounts: CacheMounts;
+  /** aborts the build: every stage stops (a running step is killed), no further step starts */
+  signal?: AbortSignal;
 }
 
 export type Emit = (text: string) => void;
 
+/** How many stages build at once. */
+export const PARALLEL_STAGES = 4;
+
+/** What belongs to the stage being built (stages run concurrently). */
+interface StageRun {
+  index: number;
+  /** the number of the step printed last */
+  step: number;
+  emit: Emit;
+  signal: AbortSignal;
+  /** the --cache-from source this stage took a step from: its later steps look only there */
+  narrowed?: CacheSource;
+}
+
 export class Solver {
   private readonly results = new Map<number, State>();
-  private step = 0;
-  private stageIndex = 0;
   private readonly total: number;
+  /** the step numbers of each stage start here (Dockerfile order, as if built one after another) */
+  private readonly firstStep = new Map<number, number>();
+  // The stage a step belongs to travels with the async call chain, so that
+  // the step methods stay as they were when there was one stage at a time.
+  private readonly current = new AsyncLocalStorage<StageRun>();
+  private readonly unpacked = new Map<string, Promise<void>>();
+  /** content digests of bind-mount sources in the context (which does not change during a build) */
+  private readonly contextDigests = new Map<string, string>();
 
   constructor(
     private readonly deps: SolverDeps,
@@ -54,23 +98,59 @@ export class Solver {
     private readonly args: BuildArgs,
     private readonly opts: SolveOptions,
     private readonly contextDir: string,
-    private readonly emit: Emit,
+    private readonly out: Emit,
   ) {
-    this.total = graph.order.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    let n = 0;
+    for (const s of [...graph.order].sort((a, b) => a.index - b.index)) {
+      this.firstStep.set(s.index, n);
+      n += 1 + s.instructions.length;
+    }
+    this.total = n;
   }
 
   async solve(): Promise<State> {
-    for (const s of this.graph.order) this.results.set(s.index, await this.stage(s));
-    return this.results.get(this.graph.target.index)!;
+    const tasks = this.graph.order.map((s) => ({
+      index: s.index,
+      deps: this.graph.deps.get(s.index) ?? new Set<number>(),
+      run: (emit: Emit, sig: AbortSignal) =>
+        this.current.run({ index: s.index, step: this.firstStep.get(s.index)!, emit, signal: sig }, async () => {
+          const st = await this.stage(s);
+          this.results.set(s.index, st);
+          return st;
+        }),
+    }));
+    const results = await runStages(tasks, PARALLEL_STAGES, this.out, this.deps.signal);
+    return results.get(this.graph.target.index)!;
+  }
+
+  private get stageRun(): StageRun {
+    const r = this.current.getStore();
+    if (!r) throw new Error('solver step outside of a stage');
+    return r;
+  }
+
+  private get emit(): Emit {
+    return this.stageRun.emit;
+  }
+
+  private get stageIndex(): number {
+    return this.stageRun.index;
+  }
+
+  /** Stop between steps once another stage failed. */
+  private checkCancelled(): void {
+    if (this.stageRun.signal.aborted) throw new StageCancelled(`stage ${this.stageIndex}`);
   }
 
   private header(text: string): void {
-    this.step++;
-    this.emit(`Step ${this.step}/${this.total} : ${text}\n`);
+    this.checkCancelled();
+    const r = this.stageRun;
+    r.step++;
+    r.emit(`Step ${r.step}/${this.total} : ${text}\n`);
   }
 
   private done(st: State): void {
-    this.emit(` ---> ${configId(st.config).slice(7, 19)}\n`);
+    this.emit(` ---> ${(st.image?.id ?? configId(st.config)).slice(7, 19)}\n`);
   }
 
   /** An image or an earlier stage, by name, as a state. */
@@ -97,7 +177,6 @@ export class Solver {
   }
 
   private async stage(s: Stage): Promise<State> {
-    this.stageIndex = s.index;
     this.header(s.node.original);
     const baseName = expandWord(s.base, this.args.meta, this.df.escape);
     let st = await this.refState(baseName, s.index);
@@ -127,8 +206,9 @@ export class Solver {
     return st;
   }
 
-  private async cached(key: string): Promise<State | undefined> {
+  private async cached(key: string, origin: StepOrigin): Promise<State | undefined> {
     if (this.opts.noCache) return undefined;
+    if (this.opts.cacheFrom) return this.fromSources(key, origin);
     const rec = this.deps.cache.get(key);
     if (!rec) return undefined;
     const config = JSON.parse(rec.config) as ImageConfig;
@@ -139,6 +219,35 @@ export class Solver {
     }
     this.emit(' ---> Using cache\n');
     return { config, layers, key };
+  }
+
+  /** --cache-from: take the step from a source image whose history matches (docker's ImageCache). */
+  private async fromSources(key: string, origin: StepOrigin): Promise<State | undefined> {
+    const run = this.stageRun;
+    const hit = matchCacheFrom(run.narrowed ? [run.narrowed] : this.opts.cacheFrom!, origin.parent.config, origin.createdBy, origin.comment);
+    if (!hit) return undefined;
+    const src = hit.source;
+    let unpacking = this.unpacked.get(src.id);
+    if (!unpacking) this.unpacked.set(src.id, (unpacking = this.deps.images.unpack(src.config, src.layers)));
+    await unpacking;
+    if ((origin.parent.config.history ?? []).length + 1 < (src.config.history ?? []).length) run.narrowed = src;
+    const st = cloneState(origin.base);
+    st.key = key;
+    if ((origin.parent.config.history ?? []).length + 1 === (src.config.history ?? []).length) {
+      // the source's last step: docker's ImageCache gives the source image itself (its config, its ID)
+      st.config = structuredClone(src.config);
+      st.layers = [...src.layers];
+      st.image = { id: src.id, target: src.target };
+      this.emit(' ---> Using cache\n');
+      return this.record(st);
+    }
+    if (hit.layer) {
+      st.layers.push(hit.layer.descriptor);
+      st.config.rootfs = { type: 'layers', diff_ids: [...st.config.rootfs.diff_ids, hit.layer.diffId] };
+    }
+    addHistory(st, structuredClone(hit.entry));
+    this.emit(' ---> Using cache\n');
+    return this.record(st);
   }
 
   private record(st: State): State {
@@ -157,7 +266,7 @@ export class Solver {
         if (v !== undefined) declared.set(a.name, v);
         shown.push(v === undefined ? a.name : `${a.name}=${v}`);
       }
-      return this.metaStep(prev, nop(cfg.Shell ?? DEFAULT_SHELL, `ARG ${shown.join(' ')}`), created);
+      return this.metaStep(prev, nop(cfg.Shell ?? DEFAULT_SHELL, `ARG ${shown.join(' ')}`), created, prev);
     }
     if (ins.kind === 'cmd') meta.cmdSet = true;
     if (ins.kind === 'run') return this.runStep(prev, ins, declared, created);
@@ -165,12 +274,12 @@ export class Solver {
       const ctx: CopyStepEnv = { images: this.deps.images, tmp: this.deps.tmp, contextDir: this.contextDir, escape: this.df.escape, epoch: this.opts.epoch, refState: (n) => this.refState(n, s.index) };
       const r = await copyStep(ctx, prev, ins, env);
       const key = cacheKey([prev.key, r.createdBy, r.keyParts]);
-      const hit = await this.cached(key);
+      const hit = await this.cached(key, { parent: prev, base: prev, createdBy: r.createdBy, ...(r.comment ? { comment: r.comment } : {}) });
       if (hit) return hit;
       const st = cloneState(prev);
       st.key = key;
       const layer = await r.execute(async (work) => this.layer(st, work));
-      addHistory(st, { created, created_by: r.createdBy, ...(layer ? {} : { empty_layer: true }) });
+      addHistory(st, { created, created_by: r.createdBy, ...(r.comment ? { comment: r.comment } : {}), ...(layer ? {} : { empty_layer: true }) });
       return this.record(st);
     }
     const next = cloneState(prev);
@@ -178,12 +287,13 @@ export class Solver {
     const createdBy = applyMetadata(m, ins, new Map(env), this.df.escape);
     if (createdBy === undefined) throw new Error(`instruction ${ins.kind} is not handled`);
     if (m.author) next.config.author = m.author;
-    return this.metaStep(next, createdBy, created, prev.key);
+    return this.metaStep(next, createdBy, created, prev);
   }
 
-  private async metaStep(st: State, createdBy: string, created: string, parentKey = st.key): Promise<State> {
-    const key = cacheKey([parentKey, createdBy]);
-    const hit = await this.cached(key);
+  /** A step that changes only the config: `st` has it applied, `parent` is the state before. */
+  private async metaStep(st: State, createdBy: string, created: string, parent: State): Promise<State> {
+    const key = cacheKey([parent.key, createdBy]);
+    const hit = await this.cached(key, { parent, base: st, createdBy });
     if (hit) return hit;
     const next = cloneState(st);
     next.key = key;
@@ -204,6 +314,10 @@ export class Solver {
     return true;
   }
 
+  private bindSources(mounts: readonly RunMount[], declared: Map<string, string>, env: string[]): Promise<string[]> {
+    return bindSourceKeys(mounts, this.contextDir, this.contextDigests, (from) => this.refState(expandWord(from, expansionEnv(declared, env), this.df.escape), this.stageIndex));
+  }
+
   private async runStep(prev: State, ins: Extract<Instruction, { kind: 'run' }>, declared: Map<string, string>, created: string): Promise<State> {
     const cfg = prev.config.config!;
     const shell = cfg.Shell ?? DEFAULT_SHELL;
@@ -214,8 +328,13 @@ export class Solver {
     const argPairs = [...declared].filter(([k]) => !names.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
     const createdBy = (argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : '') + argv.join(' ');
     const mountSpec = ins.mounts.map((m) => ({ ...m }));
-    const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec]);
-    const hit = await this.cached(key);
+    const bound = await this.bindSources(ins.mounts, declared, cfg.Env ?? []);
+    const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec, ...(bound.length ? [bound] : [])]);
+    // created_by does not show --mount and --network: the history comment
+    // names them (and what a bind mount shows), so that --cache-from never
+    // takes a RUN whose mounts differ
+    const comment = ins.mounts.length || ins.network !== 'default' ? `berth.run.v0 sha256:${cacheKey([ins.network, mountSpec, bound])}` : undefined;
+    const hit = await this.cached(key, { parent: prev, base: prev, createdBy, ...(comment ? { comment } : {}) });
     if (hit) return hit;
     const executor = this.deps.executor;
     if (!executor) throw new RunError('RUN is not available: this berthd has no executor (it needs root, unshare, pivot_root and busybox)');
@@ -228,6 +347,7 @@ export class Solver {
     // --mount=type=bind,from=<stage|image>: read-only views mounted for the run
     const views = new Map<string, string>();
     const unmountViews: (() => void)[] = [];
+    const releases: (() => void)[] = [];
     const viewOf = async (from: string): Promise<string> => {
       const have = views.get(from);
       if (have) return have;
@@ -242,16 +362,24 @@ export class Solver {
       layer = await this.layer(st, async (rootfs) => {
         const prepared = await prepareMounts(rootfs, ins.mounts, executor, {
           bindRoot: async (from) => (from === undefined ? this.contextDir : viewOf(expandWord(from, expansionEnv(declared, cfg.Env ?? []), this.df.escape))),
-          cacheDir: (cid) => cacheMountDir(this.deps.cacheMounts, cid),
+          cacheDir: async (m) => {
+            const held = await this.deps.cacheMounts.acquire(m.id!, m.sharing, this.deps.tmp);
+            releases.push(held.release);
+            return held.dir;
+          },
           secret: (sid) => this.opts.secrets.get(sid),
         });
         try {
           const ids = lookupIds(rootfs, cfg.User || '0', false);
           const out = progressWriter(this.emit);
+          // (a locked cache mount may have been waited for: the abort may have come meanwhile)
+          this.checkCancelled();
           const r = await executor.run({
             rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
             network: ins.network === 'none' ? 'none' : 'host', hostname: id.slice(0, 12), mounts: prepared.mounts, stdout: out, stderr: out,
+            signal: this.stageRun.signal,
           });
+          this.checkCancelled();
           if (r.exitCode !== 0) throw new RunError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`);
         } finally {
           removeCreated(rootfs, prepared.created);
@@ -259,11 +387,40 @@ export class Solver {
       });
     } finally {
       for (const u of unmountViews) u();
+      for (const r of releases) r();
     }
     this.emit(`Removing intermediate container ${id.slice(0, 12)}\n`);
-    addHistory(st, { created, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) });
+    addHistory(st, { created, created_by: createdBy, ...(comment ? { comment } : {}), ...(layer ? {} : { empty_layer: true }) });
     return this.record(st);
   }
+}
+
+/**
+ * What each RUN --mount=type=bind shows, for the cache key: the content digest
+ * of the source in the context, or the layer chain of the stage or image
+ * (the path inside it is part of the mount spec already).
+ */
+async function bindSourceKeys(
+  mounts: readonly RunMount[],
+  contextDir: string,
+  memo: Map<string, string>,
+  fromState: (from: string) => Promise<State>,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of mounts) {
+    if (m.type !== 'bind') continue;
+    if (m.from === undefined) {
+      const abs = resolveInRoot(contextDir, m.source ?? '/');
+      if (!fs.existsSync(abs)) throw new RunError(`failed to mount ${m.source ?? '/'}: not found in the build context`);
+      let digest = memo.get(abs);
+      if (digest === undefined) memo.set(abs, (digest = treeDigest(abs)));
+      out.push(`context:${digest}`);
+    } else {
+      const st = await fromState(m.from);
+      out.push(`chain:${chainIds(st.config.rootfs.diff_ids).at(-1) ?? 'empty'}`);
+    }
+  }
+  return out;
 }
 
 /** Remove a build's scratch directory (after every mount in it is gone). */

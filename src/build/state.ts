@@ -7,6 +7,12 @@ export interface State {
   config: ImageConfig;
   layers: Descriptor[];
   key: string;
+  /**
+   * The state is this stored image, whole: a --cache-from source whose last
+   * step the build took (docker then gives the source's own image ID). Any
+   * further step makes a new state without it.
+   */
+  image?: { id: string; target: Descriptor };
 }
 
 /** RFC 3339 as docker writes it (no trailing zero fraction). */

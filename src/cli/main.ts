@@ -17,6 +17,7 @@ import { register as pull } from './commands/pull.js';
 import { register as push } from './commands/push.js';
 import { registerLogin, registerLogout } from './commands/login.js';
 import { register as build } from './commands/build.js';
+import { register as builder } from './commands/builder.js';
 import { register as run } from './commands/run.js';
 import { register as ps } from './commands/ps.js';
 import { register as logs } from './commands/logs.js';
@@ -73,6 +74,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   registerLogin(program, ctx);
   registerLogout(program, ctx);
   build(program, ctx);
+  builder(program, ctx);
   const containerCommands = (p: Command) => {
     run(p, ctx, 'run');
     run(p, ctx, 'create');

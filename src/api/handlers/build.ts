@@ -42,6 +42,21 @@ function secretsOf(ctx: Ctx): Map<string, Buffer> {
   return out;
 }
 
+/** cachefrom: a JSON array of image references, as the docker CLI sends it ("null" when there is none). */
+function cacheFromParam(q: URLSearchParams): string[] {
+  const raw = q.get('cachefrom');
+  if (raw === null || raw === '') return [];
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (err) {
+    throw invalidArgument(`invalid cachefrom parameter: not JSON (${messageOf(err)}): ${raw}`);
+  }
+  if (v === null) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalidArgument(`invalid cachefrom parameter: must be a JSON array of image references: ${raw}`);
+  return (v as string[]).filter((x) => x !== '');
+}
+
 export function buildRoutes(r: Router): void {
   r.add('POST', '/build', async (ctx) => {
     const q = ctx.query;
@@ -55,6 +70,7 @@ export function buildRoutes(r: Router): void {
       noCache: boolParam(q, 'nocache'),
       labels: Object.fromEntries([...labels].map(([k, v]) => [k, v ?? ''])),
       secrets: secretsOf(ctx),
+      cacheFrom: cacheFromParam(q),
       ...(q.get('target') ? { target: q.get('target')! } : {}),
       ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
     };

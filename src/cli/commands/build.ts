@@ -15,6 +15,7 @@ interface Opts {
   secret: string[];
   label: string[];
   platform?: string;
+  cacheFrom: string[];
 }
 
 const many = (v: string, p: string[] = []) => [...p, v];
@@ -58,6 +59,7 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
     .option('--build-arg <arg>', 'Set build-time variables', many, [])
     .option('--target <stage>', 'Set the target build stage to build')
     .option('--no-cache', 'Do not use cache when building the image')
+    .option('--cache-from <image>', 'Images to consider as cache sources (repeatable); when given, only they are used as cache, matched on their history as docker\'s legacy builder does, and an image that does not exist is skipped', many, [])
     .option('-q, --quiet', 'Suppress the build output and print image ID on success')
     .option('--secret <spec>', 'Secret to expose to the build (id=mysecret,src=/local/secret)', many, [])
     .option('--label <label>', 'Set metadata for an image', many, [])
@@ -86,6 +88,7 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
         query: {
           t: o.tag, dockerfile: dir === '-' && o.file ? o.file : dockerfile, buildargs: JSON.stringify(buildArgs), target: o.target,
           nocache: o.cache === false ? '1' : undefined, q: o.quiet ? '1' : undefined, labels: JSON.stringify(labels), platform: o.platform,
+          cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
         },
         body,
         headers: { 'Content-Type': 'application/x-tar', ...(o.secret.length ? { 'X-Berth-Build-Secrets': Buffer.from(JSON.stringify(secrets)).toString('base64') } : {}) },
