@@ -1,15 +1,16 @@
 // One COPY or ADD step: expand its words, find where each source comes from
 // (context, heredoc, URL, another stage or image), compute the content digest
 // that names it in the cache and history, and, when it runs, write it into
-// the new layer (ADD unpacks a local tar archive, through the same rules as
-// the context extractor: nothing lands outside the target).
+// the new layer (ADD unpacks a local tar archive, plain or gzip, bzip2, xz or
+// zstd compressed, through the same rules as the context extractor: nothing
+// lands outside the target).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ImageService } from '../image/index.js';
-import { applyCopy, CopyError, isArchive, planCopy, type CopyEntry, type CopyPlan, type SourceRoot } from './copy.js';
-import { extractContext } from './context/extract.js';
+import { applyCopy, CopyError, planCopy, type CopyEntry, type CopyPlan, type SourceRoot } from './copy.js';
+import { extractArchive, probeArchive, type ArchiveCompression } from './archive.js';
 import type { CopyLike } from './instructions/index.js';
 import { withView } from './layers.js';
 import { DEFAULT_SHELL } from './metadata.js';
@@ -126,14 +127,14 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
   const { description, archives } = await withSource(async (root) => {
     const what = from !== undefined ? `stage or image ${from}` : 'build context';
     const gs = [...groups];
-    const archives: string[] = [];
+    const archives: { path: string; compression: ArchiveCompression }[] = [];
     for (const p of locals) {
       // ADD unpacks a local tar given as a source itself (not one inside a copied directory)
       if (kind === 'ADD' && from === undefined && !/[*?[]/.test(p)) {
-        const abs = resolveInRoot(root, p);
-        if (fs.existsSync(abs) && fs.statSync(abs).isFile() && isArchive(abs)) {
+        const compression = await probeArchive(resolveInRoot(root, p));
+        if (compression !== undefined) {
           gs.push({ src: { root, what }, patterns: [p], archive: true });
-          archives.push(p);
+          archives.push({ path: p, compression });
           continue;
         }
       }
@@ -154,12 +155,12 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
           const opts = { ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
           const what = from !== undefined ? `stage or image ${from}` : 'build context';
           const plain: Group[] = [...groups];
-          for (const p of locals) if (!archives.includes(p)) plain.push({ src: { root, what }, patterns: [p], archive: false });
+          for (const p of locals) if (!archives.some((a) => a.path === p)) plain.push({ src: { root, what }, patterns: [p], archive: false });
           const { plans } = planGroups(merge(plain.length ? plain : []), dest, rootfs, exclude, kind);
           for (const plan of plans) applyCopy(plan, rootfs, opts);
           for (const a of archives) {
             const out = scratchDir(ctx.tmp, 'archive');
-            await extractContext(fs.createReadStream(resolveInRoot(root, a)), out, { keepOwner: true });
+            await extractArchive(resolveInRoot(root, a.path), a.compression, out, a.path);
             const plan = planCopy({ root: out, what: 'archive', keepOwner: true }, ['/'], dest.endsWith('/') ? dest : dest + '/', true, rootfs, [], kind);
             applyCopy(plan, rootfs, { ...opts, keepOwner: true });
           }
