@@ -14,12 +14,14 @@ import { extractArchive, probeArchive, type ArchiveCompression } from './archive
 import type { CopyLike } from './instructions/index.js';
 import { withView } from './layers.js';
 import { DEFAULT_SHELL } from './metadata.js';
-import { expandWord, type Env } from './parser/index.js';
+import { DockerfileError, expandWord, type Env } from './parser/index.js';
 import { lookupIds, resolveInRoot } from './rootfs.js';
 import type { State } from './state.js';
 import { createHash } from 'node:crypto';
 
 export interface CopyStepEnv {
+  /** the Dockerfile's name, for file:line in errors */
+  file: string;
   images: ImageService;
   tmp: string;
   contextDir: string;
@@ -31,6 +33,12 @@ export interface CopyStepEnv {
 export interface CopyStepPlan {
   createdBy: string;
   keyParts: unknown[];
+  /**
+   * COPY/ADD --link: execute() writes into an empty directory, and the layer
+   * depends on nothing of the parent (BuildKit ignores --link when --chmod is
+   * given, and so does berth).
+   */
+  link: boolean;
   execute(layer: (work: (rootfs: string) => Promise<void>) => Promise<boolean>): Promise<boolean>;
 }
 
@@ -80,7 +88,7 @@ function planGroups(groups: Group[], dest: string, rootfs: string, exclude: stri
   return { plans, description: `multi:${h.digest('hex')}` };
 }
 
-export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env: Env): Promise<CopyStepPlan> {
+export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike & { node: { startLine: number } }, env: Env): Promise<CopyStepPlan> {
   const cfg = prev.config.config ?? {};
   const x = (s: string) => expandWord(s, env, ctx.escape);
   const kind = ins.kind === 'copy' ? 'COPY' : 'ADD';
@@ -92,6 +100,8 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
   const chown = ins.chown === undefined ? undefined : x(ins.chown);
   const chmod = parseChmod(ins.chmod === undefined ? undefined : x(ins.chmod));
   const exclude = ins.exclude.map(x);
+  const link = ins.link && chmod === undefined;
+  const linkOwner = link && chown !== undefined ? numericOwner(chown, ctx.file, ins.node.startLine, kind) : undefined;
   const from = ins.from === undefined ? undefined : x(ins.from);
   const groups: Group[] = [];
   if (ins.heredocs.length) {
@@ -147,11 +157,12 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
   const createdBy = `${shell.join(' ')} #(nop) ${kind} ${chown !== undefined ? `--chown=${chown}` : ''}${description} in ${destShown} `;
   return {
     createdBy,
-    keyParts: [kind, description, dest, chown ?? '', chmod ?? '', exclude, from ?? '', archives, ins.link],
+    keyParts: [kind, description, dest, chown ?? '', chmod ?? '', exclude, from ?? '', archives, link],
+    link,
     execute: (layer) =>
       withSource(async (root) =>
         layer(async (rootfs) => {
-          const owner = chown === undefined ? undefined : lookupIds(rootfs, chown, true);
+          const owner = linkOwner ?? (chown === undefined ? undefined : lookupIds(rootfs, chown, true));
           const opts = { ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
           const what = from !== undefined ? `stage or image ${from}` : 'build context';
           const plain: Group[] = [...groups];
@@ -167,6 +178,23 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
         }),
       ),
   };
+}
+
+/**
+ * --chown with --link, as BuildKit resolves it: the layer is made on scratch,
+ * which has no /etc/passwd or /etc/group, so only numbers and "root" name an
+ * owner (a user alone gives uid = gid); any other name is an error (BuildKit
+ * fails with "invalid user index: -1").
+ */
+function numericOwner(spec: string, file: string, line: number, kind: string): { uid: number; gid: number } {
+  const parts = spec.split(':');
+  const id = (v: string | undefined) => (v === 'root' ? 0 : v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+  const uid = id(parts[0]);
+  const gid = parts.length > 1 ? id(parts.slice(1).join(':')) : uid;
+  if (uid === undefined || gid === undefined) {
+    throw new DockerfileError(file, line, 1, `${kind} --link --chown=${spec}: user and group must be numeric ids (or root) with --link: the layer is made apart from the stage, without its /etc/passwd and /etc/group`);
+  }
+  return { uid, gid };
 }
 
 /** Groups with the same root become one (so that "a b /dst/" is planned together). */
