@@ -156,19 +156,25 @@ test('a truncated archive is an archive that fails with unexpected EOF', opts, a
   await noDecompressorLeft();
 });
 
-test('malicious .tar.xz (and .tar.bz2, .tar.zst): no ../ escape, nothing written through a symlink', opts, async () => {
+test('malicious .tar.xz (and .tar.bz2, .tar.zst): ../ stays inside, nothing written through a symlink', opts, async () => {
   const outside = path.join(dir, 'outside');
   fs.mkdirSync(outside);
   const climbing = await packTar([{ name: 'ok.txt', data: 'ok' }, { name: '../escape.txt', data: 'evil' }]);
   const through = await packTar([{ name: 'ln', type: 'symlink', linkname: outside }, { name: 'ln/planted.txt', data: 'evil' }]);
   for (const c of ['xz', 'bzip2', 'zstd'] as const) {
-    for (const [what, t, msg] of [['climb', climbing, /archive entry "\.\.\/escape\.txt" climbs out of the archive/], ['symlink', through, /archive entry "ln\/planted\.txt" has a parent that is not a directory/]] as const) {
-      const file = write(`evil-${what}.tar.${c}`, compress(c, t));
-      assert.equal(await probeArchive(file), c);
-      const out = path.join(dir, `evil-out-${what}-${c}`);
-      fs.mkdirSync(out);
-      await assert.rejects(extractArchive(file, c, out, `evil.tar.${c}`), msg);
-    }
+    // "../escape.txt" is clamped into the target, as docker's chrooted untar does (checked on docker 20.10)
+    const climbFile = write(`evil-climb.tar.${c}`, compress(c, climbing));
+    assert.equal(await probeArchive(climbFile), c);
+    const climbOut = path.join(dir, `evil-out-climb-${c}`);
+    fs.mkdirSync(climbOut);
+    await extractArchive(climbFile, c, climbOut, `evil.tar.${c}`);
+    assert.deepEqual(fs.readdirSync(climbOut).sort(), ['escape.txt', 'ok.txt']);
+    // an entry under a symlink is refused (docker fails too, its chroot has no such target)
+    const file = write(`evil-symlink.tar.${c}`, compress(c, through));
+    assert.equal(await probeArchive(file), c);
+    const out = path.join(dir, `evil-out-symlink-${c}`);
+    fs.mkdirSync(out);
+    await assert.rejects(extractArchive(file, c, out, `evil.tar.${c}`), /archive entry "ln\/planted\.txt" has a parent that is not a directory/);
   }
   assert.deepEqual(fs.readdirSync(outside), []);
   assert.equal(fs.existsSync(path.join(dir, 'escape.txt')), false);

@@ -168,7 +168,7 @@ function snapshotState(): { snapshots: string[]; blobs: string[]; mounts: string
   return { snapshots: ls(path.join(d.dataRoot, 'snapshots')), blobs: ls(path.join(d.dataRoot, 'content', 'blobs', 'sha256')), mounts };
 }
 
-test('ADD unpacks tar.gz, .bz2, .xz and .zst by their magic bytes; compressed non-tars are copied; a truncated archive leaves no layer', { skip, timeout: 180_000 }, () => {
+test('ADD unpacks tar.gz, .bz2, .xz and .zst by their magic bytes; compressed non-tars are copied; a truncated or malicious archive leaves no layer', { skip, timeout: 180_000 }, async () => {
   const src = path.join(d.root, 'arch-src');
   mkdirSync(path.join(src, 'd'), { recursive: true });
   writeFileSync(path.join(src, 'd', 'f.txt'), 'hello\n');
@@ -208,4 +208,26 @@ RUN for f in gz bz2 xz zst bin-named linked; do cat /$f/d/f.txt; done && md5sum 
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /ADD failed: trunc\.tar\.xz: Error processing tar file: unexpected EOF/);
   assert.deepEqual(snapshotState(), before, 'no snapshot, blob or mount left by the failed ADD');
+
+  // a malicious .tar.xz: "../" stays inside the destination (as docker), nothing is written through a symlink
+  const evil = async (entries: { name: string; type?: 'symlink'; linkname?: string; data?: string }[]) => {
+    const pack = tar.pack();
+    const chunks: Buffer[] = [];
+    pack.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise((r) => pack.on('end', r));
+    for (const e of entries) {
+      const body = e.type ? undefined : Buffer.from(e.data ?? '');
+      await new Promise<void>((res, rej) => pack.entry({ name: e.name, type: e.type ?? 'file', ...(e.linkname ? { linkname: e.linkname } : {}), ...(body ? { size: body.length } : {}) }, body, (err) => (err ? rej(err) : res())));
+    }
+    pack.finalize();
+    await ended;
+    return z('xz', Buffer.concat(chunks));
+  };
+  const climb = ok(d.berth(['build', context({ Dockerfile: 'FROM busybox\nADD climb.tar.xz /t/\nRUN find /t | sort && ! test -e /escape.txt\n', 'climb.tar.xz': await evil([{ name: 'ok.txt', data: 'ok' }, { name: '../escape.txt', data: 'evil' }]) })]), 'climb');
+  assert.match(climb, /\n\/t\n\/t\/escape\.txt\n\/t\/ok\.txt\n/);
+  const before2 = snapshotState();
+  const through = d.berth(['build', context({ Dockerfile: 'FROM busybox\nADD through.tar.xz /t/\n', 'through.tar.xz': await evil([{ name: 'ln', type: 'symlink', linkname: '/etc' }, { name: 'ln/planted.txt', data: 'evil' }]) })]);
+  assert.equal(through.code, 1);
+  assert.match(through.stderr, /ADD failed: through\.tar\.xz: Error processing tar file: archive entry "ln\/planted\.txt" has a parent that is not a directory/);
+  assert.deepEqual(snapshotState(), before2, 'no snapshot, blob or mount left by the refused archive');
 });
