@@ -61,7 +61,7 @@ function hashFile(p: string): string {
 }
 
 /** Expand one source pattern against a root; returns rootfs-style paths ("/a/b"). */
-function matchSources(src: SourceRoot, pattern: string): string[] {
+export function matchSources(src: SourceRoot, pattern: string): string[] {
   const clean = path.posix.normalize('/' + pattern);
   if (path.posix.normalize(pattern).startsWith('..')) throw new CopyError(`Forbidden path outside the build context: ${pattern} ()`);
   if (!GLOB.test(clean)) return [clean];

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ImageService } from '../image/index.js';
-import { applyCopy, CopyError, planCopy, type CopyEntry, type CopyPlan, type SourceRoot } from './copy.js';
+import { applyCopy, CopyError, matchSources, planCopy, type CopyEntry, type CopyPlan, type SourceRoot } from './copy.js';
+import { IgnoreMatcher } from './context/dockerignore.js';
 import { extractArchive, probeArchive, type ArchiveCompression } from './archive.js';
 import type { CopyLike } from './instructions/index.js';
 import { withView } from './layers.js';
@@ -134,23 +135,38 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike & { 
     fromState ? withView(ctx.images, ctx.tmp, fromState.config.rootfs.diff_ids, fn) : fn(ctx.contextDir);
 
   const empty = scratchDir(ctx.tmp, 'empty');
-  const { description, archives } = await withSource(async (root) => {
+  const { description, archives, plainLocals } = await withSource(async (root) => {
     const what = from !== undefined ? `stage or image ${from}` : 'build context';
     const gs = [...groups];
     const archives: { path: string; compression: ArchiveCompression }[] = [];
+    const plainLocals: string[] = [];
+    const excluded = new IgnoreMatcher(exclude);
     for (const p of locals) {
-      // ADD unpacks a local tar given as a source itself (not one inside a copied directory)
-      if (kind === 'ADD' && from === undefined && !/[*?[]/.test(p)) {
-        const compression = await probeArchive(resolveInRoot(root, p));
-        if (compression !== undefined) {
-          gs.push({ src: { root, what }, patterns: [p], archive: true });
-          archives.push({ path: p, compression });
+      // ADD unpacks a local archive that is a source itself or a wildcard's
+      // match (not one inside a copied directory), as both docker builders do
+      if (kind === 'ADD' && from === undefined) {
+        const matches = /[*?[]/.test(p) ? matchSources({ root, what }, p) : [p];
+        const found: string[] = [];
+        const rest: string[] = [];
+        for (const m of matches) {
+          const compression = excluded.matches(path.posix.normalize('/' + m).slice(1)) ? undefined : await probeArchive(resolveInRoot(root, m));
+          if (compression === undefined) rest.push(m);
+          else {
+            found.push(m);
+            archives.push({ path: m, compression });
+          }
+        }
+        if (found.length) {
+          for (const m of found) gs.push({ src: { root, what }, patterns: [m], archive: true });
+          for (const m of rest) gs.push({ src: { root, what }, patterns: [m], archive: false });
+          plainLocals.push(...rest);
           continue;
         }
       }
       gs.push({ src: { root, what }, patterns: [p], archive: false });
+      plainLocals.push(p);
     }
-    return { ...planGroups(merge(gs), dest, empty, exclude, kind), archives };
+    return { ...planGroups(merge(gs), dest, empty, exclude, kind), archives, plainLocals };
   });
   const shell = cfg.Shell ?? DEFAULT_SHELL;
   // docker's legacy builder glues the --chown flag to the description (sic)
@@ -166,7 +182,7 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike & { 
           const opts = { ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
           const what = from !== undefined ? `stage or image ${from}` : 'build context';
           const plain: Group[] = [...groups];
-          for (const p of locals) if (!archives.some((a) => a.path === p)) plain.push({ src: { root, what }, patterns: [p], archive: false });
+          for (const p of plainLocals) plain.push({ src: { root, what }, patterns: [p], archive: false });
           const { plans } = planGroups(merge(plain.length ? plain : []), dest, rootfs, exclude, kind);
           for (const plan of plans) applyCopy(plan, rootfs, opts);
           for (const a of archives) {
