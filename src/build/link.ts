@@ -4,6 +4,10 @@
 // parent is read: the destination path is made of plain directories (a
 // symlink in the parent is not followed: the layer's directory replaces it
 // when stacked), and no whiteout can arise, so no parent file is deleted.
+// Likewise "COPY --link f /existing-dir" (no trailing slash) makes a file
+// named existing-dir, which replaces the parent's directory when stacked, and
+// the directories made for the destination (0755, the --chown owner) replace
+// the parent's modes and owners of those paths: BuildKit's documented caveat.
 //
 // Because the layer depends on nothing below it, it is cached by its own key
 // (instruction, flags, destination, source digests; never the parent's key):
