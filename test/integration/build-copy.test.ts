@@ -145,6 +145,9 @@ test('COPY --link does not follow a symlink of the parent in its destination; pl
     'plain',
   );
   assert.match(plain, /\nA\nkeep\n/);
+  // nothing of the parent is read: without a trailing slash the destination is a file, which replaces the parent's directory
+  const over = ok(d.berth(['build', context({ Dockerfile: 'FROM symbase:1\nCOPY --link a.txt /real\nRUN test -f /real && cat /real\n', 'a.txt': 'A\n' })]), 'file over a directory');
+  assert.match(over, /\nA\n/);
 });
 
 test('COPY --link --chown: numeric ids (and root) own the files and the directories made; names are refused', { skip, timeout: 120_000 }, async () => {
