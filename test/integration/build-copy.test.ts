@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { TestDaemon, isRoot, ok, which } from '../helpers/daemon.js';
 import { useContainerDaemon } from '../helpers/containers.js';
 import { archiveFiles, layerBytes } from '../helpers/imagetree.js';
+import { makeTar, type Entry } from '../helpers/tars.js';
 import tar from 'tar-stream';
 
 const missing = ['xz', 'bzip2', 'zstd', 'tar', 'runc', 'conmon'].find((c) => !which(c));
@@ -214,19 +215,7 @@ RUN for f in gz bz2 xz zst bin-named linked wild; do cat /$f/d/f.txt; done && ls
   assert.deepEqual(snapshotState(), before, 'no snapshot, blob or mount left by the failed ADD');
 
   // a malicious .tar.xz: "../" stays inside the destination (as docker), nothing is written through a symlink
-  const evil = async (entries: { name: string; type?: 'symlink'; linkname?: string; data?: string }[]) => {
-    const pack = tar.pack();
-    const chunks: Buffer[] = [];
-    pack.on('data', (c: Buffer) => chunks.push(c));
-    const ended = new Promise((r) => pack.on('end', r));
-    for (const e of entries) {
-      const body = e.type ? undefined : Buffer.from(e.data ?? '');
-      await new Promise<void>((res, rej) => pack.entry({ name: e.name, type: e.type ?? 'file', ...(e.linkname ? { linkname: e.linkname } : {}), ...(body ? { size: body.length } : {}) }, body, (err) => (err ? rej(err) : res())));
-    }
-    pack.finalize();
-    await ended;
-    return z('xz', Buffer.concat(chunks));
-  };
+  const evil = async (entries: Entry[]) => z('xz', await makeTar(entries));
   const climb = ok(d.berth(['build', context({ Dockerfile: 'FROM busybox\nADD climb.tar.xz /t/\nRUN find /t | sort && ! test -e /escape.txt\n', 'climb.tar.xz': await evil([{ name: 'ok.txt', data: 'ok' }, { name: '../escape.txt', data: 'evil' }]) })]), 'climb');
   assert.match(climb, /\n\/t\n\/t\/escape\.txt\n\/t\/ok\.txt\n/);
   const before2 = snapshotState();
