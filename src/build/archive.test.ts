@@ -180,3 +180,16 @@ test('malicious .tar.xz (and .tar.bz2, .tar.zst): ../ stays inside, nothing writ
   assert.equal(fs.existsSync(path.join(dir, 'escape.txt')), false);
   await noDecompressorLeft();
 });
+
+test('a missing bzip2/xz program is an error that names the package, not a silent copy', opts, async () => {
+  const file = write('needs-xz.tar.xz', compress('xz', plainTar));
+  const empty = fs.mkdtempSync(path.join(dir, 'nopath-'));
+  const saved = process.env['PATH'];
+  process.env['PATH'] = empty;
+  try {
+    await assert.rejects(probeArchive(file), /unpacking xz needs the xz program \(Debian package xz-utils\)/);
+  } finally {
+    process.env['PATH'] = saved;
+  }
+  assert.equal(await probeArchive(file), 'xz');
+});

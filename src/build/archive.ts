@@ -21,6 +21,9 @@ export type ArchiveCompression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
 export class ArchiveError extends Error {}
 
+/** The program that decodes a format is not installed: an error, never "not an archive". */
+export class MissingProgramError extends ArchiveError {}
+
 /** docker's magic numbers (moby/go-archive compression.Detect), in its order. */
 export function detectArchiveCompression(head: Uint8Array): ArchiveCompression {
   const starts = (m: number[]) => head.length >= m.length && m.every((b, i) => head[i] === b);
@@ -53,7 +56,7 @@ function programStream(c: ArchiveCompression, input: Readable): Readable {
   input.pipe(child.stdin);
   child.stdout.pipe(out, { end: false });
   child.on('error', (e: NodeJS.ErrnoException) =>
-    out.destroy(new ArchiveError(e.code === 'ENOENT' ? `unpacking a ${c} archive needs the ${cmd} program (Debian package ${pkg})` : `${cmd}: ${e.message}`)),
+    out.destroy(e.code === 'ENOENT' ? new MissingProgramError(`unpacking ${c} needs the ${cmd} program (Debian package ${pkg})`) : new ArchiveError(`${cmd}: ${e.message}`)),
   );
   child.on('close', (code, signal) => {
     if (code === 0) out.end();
@@ -90,7 +93,8 @@ function readHead(file: string, n: number): Buffer {
 /**
  * Whether ADD unpacks the regular file `file`: its compression when the first
  * tar header of its decompressed content reads (Go's tar.Reader.Next()),
- * undefined when it is copied as it is.
+ * undefined when it is copied as it is. A missing bzip2/xz program is an
+ * error (docker would silently copy the file as it is).
  */
 export async function probeArchive(file: string): Promise<ArchiveCompression | undefined> {
   let st: fs.Stats;
@@ -103,12 +107,13 @@ export async function probeArchive(file: string): Promise<ArchiveCompression | u
   const c = detectArchiveCompression(readHead(file, 10));
   const src = decompressedStream(file, c);
   const ex = tar.extract({ allowUnknownFormat: true });
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let settled = false;
-    const settle = (isArchive: boolean) => {
+    const settle = (isArchive: boolean | Error) => {
       if (settled) return;
       settled = true;
-      resolve(isArchive ? c : undefined);
+      if (isArchive instanceof Error) reject(isArchive);
+      else resolve(isArchive ? c : undefined);
       src.destroy();
       ex.destroy();
     };
@@ -123,7 +128,7 @@ export async function probeArchive(file: string): Promise<ArchiveCompression | u
     // first header from a stream that fails only further on
     src.on('data', (chunk: Buffer) => ex.write(chunk));
     src.on('end', () => ex.end());
-    src.on('error', () => ex.end());
+    src.on('error', (e) => (e instanceof MissingProgramError ? settle(e) : ex.end()));
   });
 }
 
