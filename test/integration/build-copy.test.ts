@@ -132,6 +132,9 @@ RUN cat /app/old.txt /app/new.txt /dist/art > /seen && stat -c '%a %u' /app /m/b
   const again = ok(d.berth(['build', '-t', 'lrun:3', runDir('v2')]), 'again');
   assert.equal(uses(again), 0);
   assert.equal(inspect('lrun:3').Id, inspect('lrun:2').Id);
+  // --no-cache makes the --link layer anew too
+  const fresh = ok(d.berth(['build', '--no-cache', '-t', 'lrun:4', runDir('v2')]), '--no-cache');
+  assert.doesNotMatch(fresh, /Using cache/);
 });
 
 test('COPY --link does not follow a symlink of the parent in its destination; plain COPY does', { skip, timeout: 120_000 }, () => {
@@ -159,9 +162,11 @@ test('COPY --link --chown: numeric ids (and root) own the files and the director
   assert.deepEqual((await tarEntries(b[base]!.tar)).map((e) => [e.name, e.uid, e.gid]), [['owned/', 1234, 5678], ['owned/deep/', 1234, 5678], ['owned/deep/a.txt', 1234, 5678]]);
   assert.deepEqual((await tarEntries(b[base + 1]!.tar)).map((e) => [e.name, e.uid, e.gid]), [['o42/', 42, 42], ['o42/a.txt', 42, 42]]);
   assert.deepEqual((await tarEntries(b[base + 2]!.tar)).map((e) => [e.name, e.uid, e.gid]), [['r7/', 0, 7], ['r7/a.txt', 0, 7]]);
+  const before = snapshotState();
   const named = d.berth(['build', context({ Dockerfile: 'FROM busybox\nENV U=nobody\n\nCOPY --link --chown=$U a.txt /x/\n', 'a.txt': 'A\n' })]);
   assert.equal(named.code, 1);
   assert.match(named.stderr, /Dockerfile:4: COPY --link --chown=nobody: user and group must be numeric ids \(or root\) with --link/);
+  assert.deepEqual(snapshotState(), before, 'the refused step left no snapshot, blob or mount');
   // without --link the name is looked up in the stage's /etc/passwd
   ok(d.berth(['build', context({ Dockerfile: 'FROM busybox\nCOPY --chown=nobody a.txt /x/\n', 'a.txt': 'A\n' })]), 'plain --chown=nobody');
 });
