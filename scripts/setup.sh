@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine (as root) for berth: the Debian packages berth
-# drives (crun, runc, conmon, CNI plugins, iptables, busybox-static, zstd), the
+# drives (crun, runc, conmon, CNI plugins, iptables, busybox-static, zstd; bzip2
+# and xz-utils, whose programs unpack ADD's .tar.bz2/.tar.xz), the
 # npm dependencies, the build, and `berth`/`berthd` on PATH.
 #   --deps-only   install packages and npm modules, skip linking
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 DEPS_ONLY=0
 [[ "${1:-}" == "--deps-only" ]] && DEPS_ONLY=1
 
-PKGS=(crun runc conmon containernetworking-plugins iptables busybox-static zstd ca-certificates)
+PKGS=(crun runc conmon containernetworking-plugins iptables busybox-static zstd bzip2 xz-utils ca-certificates)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -123,7 +123,8 @@ function applyIgnore(dir: string, m: IgnoreMatcher): void {
  *       build-<hex>/      a step's rootfs mount point; view-<hex>/ for --from
  *     cache-mounts/<h>/   RUN --mount=type=cache directories, by id
  *     dev/                the /dev template of the namespace executor
- *   berth.db: table build_cache (key → config and layers after a step)
+ *   berth.db: table build_cache (key → config and layers after a step),
+ *             table build_link_cache (--link key → the layer blob and diff ID)
  */
 export class Builder {
   readonly cache: BuildCache;

@@ -3,6 +3,11 @@
 // the content digest of every file it copies. Records live in the daemon's
 // database (tables prefixed build_). A record is only used when every layer
 // it names is still in the content store and unpacked.
+//
+// A COPY/ADD --link layer is also recorded on its own (build_link_cache), by
+// a key without the parent's: the instruction, its flags, the destination
+// and the sources' content digests. After an earlier step changes, that
+// layer blob is reused and stacked on the new parent.
 import type BetterSqlite3 from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 
@@ -11,6 +16,12 @@ export interface CacheRecord {
   config: string;
   /** the manifest layer descriptors after the step (JSON) */
   layers: string;
+}
+
+export interface LinkRecord {
+  /** the layer's blob descriptor (JSON), or null when the copy made no layer */
+  layer: string | null;
+  diffId: string | null;
 }
 
 export function cacheKey(parts: unknown[]): string {
@@ -32,6 +43,25 @@ export class BuildCache {
     this.getStmt = db.prepare('SELECT config, layers FROM build_cache WHERE key = ?');
     this.putStmt = db.prepare('INSERT OR REPLACE INTO build_cache (key, config, layers, created) VALUES (?, ?, ?, ?)');
     this.delStmt = db.prepare('DELETE FROM build_cache WHERE key = ?');
+    db.exec(`CREATE TABLE IF NOT EXISTS build_link_cache (
+      key TEXT PRIMARY KEY,
+      layer TEXT,
+      diff_id TEXT,
+      created INTEGER NOT NULL
+    )`);
+  }
+
+  getLink(key: string): LinkRecord | undefined {
+    const r = this.db.prepare('SELECT layer, diff_id FROM build_link_cache WHERE key = ?').get(key) as { layer: string | null; diff_id: string | null } | undefined;
+    return r && { layer: r.layer, diffId: r.diff_id };
+  }
+
+  putLink(key: string, rec: LinkRecord): void {
+    this.db.prepare('INSERT OR REPLACE INTO build_link_cache (key, layer, diff_id, created) VALUES (?, ?, ?, ?)').run(key, rec.layer, rec.diffId, Date.now());
+  }
+
+  deleteLink(key: string): void {
+    this.db.prepare('DELETE FROM build_link_cache WHERE key = ?').run(key);
   }
 
   get(key: string): CacheRecord | undefined {
@@ -47,6 +77,6 @@ export class BuildCache {
   }
 
   clear(): number {
-    return this.db.prepare('DELETE FROM build_cache').run().changes;
+    return this.db.transaction(() => this.db.prepare('DELETE FROM build_cache').run().changes + this.db.prepare('DELETE FROM build_link_cache').run().changes)();
   }
 }

@@ -1,6 +1,6 @@
 // COPY and ADD: sources (globs, files, directories, symlinks followed inside
 // their root) from the build context, another stage or image, a heredoc, a
-// loopback URL or a local tar that ADD unpacks; a content digest of every
+// loopback URL or a local archive that ADD unpacks (archive.ts); a content digest of every
 // source (what the cache compares: never the mtime); and the copy into the
 // stage's rootfs with --chown/--chmod, never writing outside it.
 import * as fs from 'node:fs';
@@ -61,7 +61,7 @@ export function hashFile(p: string): string {
 }
 
 /** Expand one source pattern against a root; returns rootfs-style paths ("/a/b"). */
-function matchSources(src: SourceRoot, pattern: string): string[] {
+export function matchSources(src: SourceRoot, pattern: string): string[] {
   const clean = path.posix.normalize('/' + pattern);
   if (path.posix.normalize(pattern).startsWith('..')) throw new CopyError(`Forbidden path outside the build context: ${pattern} ()`);
   if (!GLOB.test(clean)) return [clean];
@@ -207,18 +207,5 @@ export function applyCopy(plan: CopyPlan, rootfs: string, opts: { owner?: CopyOw
     fs.chmodSync(host, mode);
     fs.lchownSync(host, owner.uid, owner.gid);
     fs.utimesSync(host, e.mtime, e.mtime);
-  }
-}
-
-/** Whether a local file is an archive ADD unpacks (tar, optionally gzip-compressed). */
-export function isArchive(p: string): boolean {
-  const fd = fs.openSync(p, 'r');
-  try {
-    const buf = Buffer.alloc(512);
-    const n = fs.readSync(fd, buf, 0, 512, 0);
-    if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return true;
-    return n >= 262 && buf.toString('latin1', 257, 262) === 'ustar';
-  } finally {
-    fs.closeSync(fd);
   }
 }

@@ -1,24 +1,28 @@
 // One COPY or ADD step: expand its words, find where each source comes from
 // (context, heredoc, URL, another stage or image), compute the content digest
 // that names it in the cache and history, and, when it runs, write it into
-// the new layer (ADD unpacks a local tar archive, through the same rules as
-// the context extractor: nothing lands outside the target).
+// the new layer (ADD unpacks a local tar archive, plain or gzip, bzip2, xz or
+// zstd compressed, through the same rules as the context extractor: nothing
+// lands outside the target).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ImageService } from '../image/index.js';
-import { applyCopy, CopyError, isArchive, planCopy, type CopyEntry, type CopyPlan, type SourceRoot } from './copy.js';
-import { extractContext } from './context/extract.js';
+import { applyCopy, CopyError, matchSources, planCopy, type CopyEntry, type CopyPlan, type SourceRoot } from './copy.js';
+import { IgnoreMatcher } from './context/dockerignore.js';
+import { extractArchive, probeArchive, type ArchiveCompression } from './archive.js';
 import type { CopyLike } from './instructions/index.js';
 import { withView } from './layers.js';
 import { DEFAULT_SHELL } from './metadata.js';
-import { expandWord, type Env } from './parser/index.js';
+import { DockerfileError, expandWord, type Env } from './parser/index.js';
 import { lookupIds, resolveInRoot } from './rootfs.js';
 import type { State } from './state.js';
 import { createHash } from 'node:crypto';
 
 export interface CopyStepEnv {
+  /** the Dockerfile's name, for file:line in errors */
+  file: string;
   images: ImageService;
   tmp: string;
   contextDir: string;
@@ -32,6 +36,12 @@ export interface CopyStepPlan {
   /** history comment for what created_by does not show (--chmod, --link), so that --cache-from matches it too */
   comment?: string;
   keyParts: unknown[];
+  /**
+   * COPY/ADD --link: execute() writes into an empty directory, and the layer
+   * depends on nothing of the parent (BuildKit ignores --link when --chmod is
+   * given, and so does berth).
+   */
+  link: boolean;
   execute(layer: (work: (rootfs: string) => Promise<void>) => Promise<boolean>): Promise<boolean>;
 }
 
@@ -81,7 +91,7 @@ function planGroups(groups: Group[], dest: string, rootfs: string, exclude: stri
   return { plans, description: `multi:${h.digest('hex')}` };
 }
 
-export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env: Env): Promise<CopyStepPlan> {
+export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike & { node: { startLine: number } }, env: Env): Promise<CopyStepPlan> {
   const cfg = prev.config.config ?? {};
   const x = (s: string) => expandWord(s, env, ctx.escape);
   const kind = ins.kind === 'copy' ? 'COPY' : 'ADD';
@@ -93,6 +103,8 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
   const chown = ins.chown === undefined ? undefined : x(ins.chown);
   const chmod = parseChmod(ins.chmod === undefined ? undefined : x(ins.chmod));
   const exclude = ins.exclude.map(x);
+  const link = ins.link && chmod === undefined;
+  const linkOwner = link && chown !== undefined ? numericOwner(chown, ctx.file, ins.node.startLine, kind) : undefined;
   const from = ins.from === undefined ? undefined : x(ins.from);
   const groups: Group[] = [];
   if (ins.heredocs.length) {
@@ -125,50 +137,83 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike, env
     fromState ? withView(ctx.images, ctx.tmp, fromState.config.rootfs.diff_ids, fn) : fn(ctx.contextDir);
 
   const empty = scratchDir(ctx.tmp, 'empty');
-  const { description, archives } = await withSource(async (root) => {
+  const { description, archives, plainLocals } = await withSource(async (root) => {
     const what = from !== undefined ? `stage or image ${from}` : 'build context';
     const gs = [...groups];
-    const archives: string[] = [];
+    const archives: { path: string; compression: ArchiveCompression }[] = [];
+    const plainLocals: string[] = [];
+    const excluded = new IgnoreMatcher(exclude);
     for (const p of locals) {
-      // ADD unpacks a local tar given as a source itself (not one inside a copied directory)
-      if (kind === 'ADD' && from === undefined && !/[*?[]/.test(p)) {
-        const abs = resolveInRoot(root, p);
-        if (fs.existsSync(abs) && fs.statSync(abs).isFile() && isArchive(abs)) {
-          gs.push({ src: { root, what }, patterns: [p], archive: true });
-          archives.push(p);
+      // ADD unpacks a local archive that is a source itself or a wildcard's
+      // match (not one inside a copied directory), as both docker builders do
+      if (kind === 'ADD' && from === undefined) {
+        const matches = /[*?[]/.test(p) ? matchSources({ root, what }, p) : [p];
+        const found: string[] = [];
+        const rest: string[] = [];
+        for (const m of matches) {
+          const compression = excluded.matches(path.posix.normalize('/' + m).slice(1)) ? undefined : await probeArchive(resolveInRoot(root, m));
+          if (compression === undefined) rest.push(m);
+          else {
+            found.push(m);
+            archives.push({ path: m, compression });
+          }
+        }
+        if (found.length) {
+          for (const m of found) gs.push({ src: { root, what }, patterns: [m], archive: true });
+          for (const m of rest) gs.push({ src: { root, what }, patterns: [m], archive: false });
+          plainLocals.push(...rest);
           continue;
         }
       }
       gs.push({ src: { root, what }, patterns: [p], archive: false });
+      plainLocals.push(p);
     }
-    return { ...planGroups(merge(gs), dest, empty, exclude, kind), archives };
+    return { ...planGroups(merge(gs), dest, empty, exclude, kind), archives, plainLocals };
   });
   const shell = cfg.Shell ?? DEFAULT_SHELL;
   // docker's legacy builder glues the --chown flag to the description (sic)
   const createdBy = `${shell.join(' ')} #(nop) ${kind} ${chown !== undefined ? `--chown=${chown}` : ''}${description} in ${destShown} `;
   return {
     createdBy,
-    ...(chmod !== undefined || ins.link ? { comment: ['berth.copy.v0', ...(chmod !== undefined ? [`--chmod=${chmod.toString(8).padStart(4, '0')}`] : []), ...(ins.link ? ['--link'] : [])].join(' ') } : {}),
-    keyParts: [kind, description, dest, chown ?? '', chmod ?? '', exclude, from ?? '', archives, ins.link],
+    ...(chmod !== undefined || link ? { comment: ['berth.copy.v0', ...(chmod !== undefined ? [`--chmod=${chmod.toString(8).padStart(4, '0')}`] : []), ...(link ? ['--link'] : [])].join(' ') } : {}),
+    keyParts: [kind, description, dest, chown ?? '', chmod ?? '', exclude, from ?? '', archives, link],
+    link,
     execute: (layer) =>
       withSource(async (root) =>
         layer(async (rootfs) => {
-          const owner = chown === undefined ? undefined : lookupIds(rootfs, chown, true);
+          const owner = linkOwner ?? (chown === undefined ? undefined : lookupIds(rootfs, chown, true));
           const opts = { ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
           const what = from !== undefined ? `stage or image ${from}` : 'build context';
           const plain: Group[] = [...groups];
-          for (const p of locals) if (!archives.includes(p)) plain.push({ src: { root, what }, patterns: [p], archive: false });
+          for (const p of plainLocals) plain.push({ src: { root, what }, patterns: [p], archive: false });
           const { plans } = planGroups(merge(plain.length ? plain : []), dest, rootfs, exclude, kind);
           for (const plan of plans) applyCopy(plan, rootfs, opts);
           for (const a of archives) {
             const out = scratchDir(ctx.tmp, 'archive');
-            await extractContext(fs.createReadStream(resolveInRoot(root, a)), out, { keepOwner: true });
+            await extractArchive(resolveInRoot(root, a.path), a.compression, out, a.path);
             const plan = planCopy({ root: out, what: 'archive', keepOwner: true }, ['/'], dest.endsWith('/') ? dest : dest + '/', true, rootfs, [], kind);
             applyCopy(plan, rootfs, { ...opts, keepOwner: true });
           }
         }),
       ),
   };
+}
+
+/**
+ * --chown with --link, as BuildKit resolves it: the layer is made on scratch,
+ * which has no /etc/passwd or /etc/group, so only numbers and "root" name an
+ * owner (a user alone gives uid = gid); any other name is an error (BuildKit
+ * fails with "invalid user index: -1").
+ */
+function numericOwner(spec: string, file: string, line: number, kind: string): { uid: number; gid: number } {
+  const parts = spec.split(':');
+  const id = (v: string | undefined) => (v === 'root' ? 0 : v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+  const uid = id(parts[0]);
+  const gid = parts.length > 1 ? id(parts.slice(1).join(':')) : uid;
+  if (uid === undefined || gid === undefined) {
+    throw new DockerfileError(file, line, 1, `${kind} --link --chown=${spec}: user and group must be numeric ids (or root) with --link: the layer is made apart from the stage, without its /etc/passwd and /etc/group`);
+  }
+  return { uid, gid };
 }
 
 /** Groups with the same root become one (so that "a b /dst/" is planned together). */

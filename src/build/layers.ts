@@ -63,6 +63,30 @@ export async function withLayer(
   }
 }
 
+/**
+ * COPY --link: run `work` in an empty directory (nothing of the parent to
+ * read or follow), turn everything in it into a layer (no whiteouts can
+ * arise) and commit it on top of `diffIds`' chain. Undefined when `work`
+ * wrote nothing.
+ */
+export async function withLinkLayer(
+  images: ImageService,
+  tmp: string,
+  diffIds: Digest[],
+  epoch: number | undefined,
+  work: (root: string) => Promise<void>,
+): Promise<LayerResult | undefined> {
+  const dir = path.join(tmp, `link-${randomBytes(8).toString('hex')}`);
+  fs.mkdirSync(dir, { mode: 0o755 });
+  try {
+    await work(dir);
+    if (isEmptyDiff(dir)) return undefined;
+    return await commitLayer(images, chainIds(diffIds).at(-1) ?? null, dir, epoch);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function commitLayer(images: ImageService, parent: Digest | null, upper: string, epoch: number | undefined): Promise<LayerResult> {
   // gzip's header carries no name and mtime 0 here, so equal tars give equal blobs
   const gz = diffLayer(upper, epoch === undefined ? {} : { epoch }).pipe(createGzip({ level: 6 }));

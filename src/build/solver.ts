@@ -25,6 +25,7 @@ import { addHistory, cloneState, configId, timestamp, type State } from './state
 import { copyStep, type CopyStepEnv } from './copystep.js';
 import { runStages, StageCancelled } from './schedule.js';
 import { matchCacheFrom, type CacheSource } from './cachefrom.js';
+import { linkedLayer } from './link.js';
 
 export interface SolveOptions {
   noCache: boolean;
@@ -271,14 +272,18 @@ export class Solver {
     if (ins.kind === 'cmd') meta.cmdSet = true;
     if (ins.kind === 'run') return this.runStep(prev, ins, declared, created);
     if (ins.kind === 'copy' || ins.kind === 'add') {
-      const ctx: CopyStepEnv = { images: this.deps.images, tmp: this.deps.tmp, contextDir: this.contextDir, escape: this.df.escape, epoch: this.opts.epoch, refState: (n) => this.refState(n, s.index) };
+      const ctx: CopyStepEnv = { file: this.df.file, images: this.deps.images, tmp: this.deps.tmp, contextDir: this.contextDir, escape: this.df.escape, epoch: this.opts.epoch, refState: (n) => this.refState(n, s.index) };
       const r = await copyStep(ctx, prev, ins, env);
-      const key = cacheKey([prev.key, r.createdBy, r.keyParts]);
+      // --link: the layer's own key leaves the parent out; the state's key still chains
+      const linkKey = r.link ? cacheKey(['link', r.keyParts, this.opts.epoch ?? null]) : undefined;
+      const key = linkKey ? cacheKey([prev.key, 'link', linkKey]) : cacheKey([prev.key, r.createdBy, r.keyParts]);
       const hit = await this.cached(key, { parent: prev, base: prev, createdBy: r.createdBy, ...(r.comment ? { comment: r.comment } : {}) });
       if (hit) return hit;
       const st = cloneState(prev);
       st.key = key;
-      const layer = await r.execute(async (work) => this.layer(st, work));
+      const layer = linkKey
+        ? await linkedLayer({ images: this.deps.images, cache: this.deps.cache, tmp: this.deps.tmp, epoch: this.opts.epoch, noCache: this.opts.noCache, emit: this.emit }, st, linkKey, r)
+        : await r.execute(async (work) => this.layer(st, work));
       addHistory(st, { created, created_by: r.createdBy, ...(r.comment ? { comment: r.comment } : {}), ...(layer ? {} : { empty_layer: true }) });
       return this.record(st);
     }

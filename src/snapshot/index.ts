@@ -65,3 +65,6 @@ export { chainId, chainIds } from "./chain.js";
 
 /** The overlayfs implementation, and helpers to mount/unmount what `mounts()` returns. */
 export { OverlaySnapshotter, type OverlaySnapshotterOptions, mountAll, unmount } from './overlay/index.js';
+
+/** fzstd's streaming zstd decoder as a Transform (also what build/ unpacks ADD's .tar.zst with). */
+export { ZstdDecompressStream } from './overlay/index.js';

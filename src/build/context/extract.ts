@@ -1,5 +1,6 @@
 // The build context arrives as a tar (from the client, untrusted) and is
-// unpacked into a fresh private directory. Nothing is written outside it:
+// unpacked into a fresh private directory; ADD's local archives go through
+// the same extractor (extractTar), after their decompression. Nothing is written outside it:
 // names are normalised and may not climb out, no entry is written through a
 // symlink (every parent is checked with lstat), the last component is always
 // created fresh, and hard links must point at an earlier regular file.
@@ -11,14 +12,15 @@ import tar from 'tar-stream';
 
 export class ContextError extends Error {}
 
-function normalise(name: string): string | undefined {
+function normalise(name: string, what: string): string | undefined {
   const n = path.posix.normalize('/' + name).slice(1).replace(/\/+$/, '');
   if (n === '' || n === '.') return undefined;
-  if (n.split('/').includes('..')) throw new ContextError(`context entry "${name}" climbs out of the context`);
+  // "../x" is clamped at the top (to "x"), as docker's chrooted untar places it
+  if (n.split('/').includes('..')) throw new ContextError(`${what} entry "${name}" climbs out of the ${what}`);
   return n;
 }
 
-function checkParents(root: string, rel: string): void {
+function checkParents(root: string, rel: string, what: string): void {
   const parts = rel.split('/').slice(0, -1);
   let cur = root;
   for (const p of parts) {
@@ -30,7 +32,7 @@ function checkParents(root: string, rel: string): void {
       fs.mkdirSync(cur, { mode: 0o755 });
       continue;
     }
-    if (!st.isDirectory()) throw new ContextError(`context entry "${rel}" has a parent that is not a directory`);
+    if (!st.isDirectory()) throw new ContextError(`${what} entry "${rel}" has a parent that is not a directory`);
   }
 }
 
@@ -53,20 +55,40 @@ function drain(s: Readable): Promise<void> {
   });
 }
 
-/** Detect gzip by its magic bytes and unpack a plain or gzipped tar into `dir`. */
-export async function extractContext(body: Readable, dir: string, opts: { keepOwner?: boolean } = {}): Promise<void> {
-  const first = new PassThrough();
-  let decided = false;
-  const extract = tar.extract();
-  const done = new Promise<void>((resolve, reject) => {
+export interface ExtractOptions {
+  /** keep the owners the tar names (an archive ADD unpacks) */
+  keepOwner?: boolean;
+  /** what the tar is, for errors: "context" (the default) or "archive" */
+  what?: string;
+  /** accept headers without a ustar/gnu magic (old v7 tars), as Go's archive/tar does */
+  allowUnknownFormat?: boolean;
+}
+
+/** Unpack an uncompressed tar stream into `dir`. */
+export async function extractTar(body: Readable, dir: string, opts: ExtractOptions = {}): Promise<void> {
+  const what = opts.what ?? 'context';
+  const extract = tar.extract({ allowUnknownFormat: opts.allowUnknownFormat ?? false });
+  const done = extractInto(extract, dir, opts, what);
+  body.on('error', (e) => extract.destroy(e));
+  body.pipe(extract);
+  try {
+    await done;
+  } catch (e) {
+    body.destroy(); // and with it a decompressor process feeding it
+    throw e;
+  }
+}
+
+function extractInto(extract: tar.Extract, dir: string, opts: ExtractOptions, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     extract.on('entry', (h, stream, next) => {
       void (async () => {
-        const rel = normalise(h.name);
+        const rel = normalise(h.name, what);
         if (rel === undefined) {
           await drain(stream);
           return;
         }
-        checkParents(dir, rel);
+        checkParents(dir, rel, what);
         const p = path.join(dir, rel);
         const mode = (h.mode ?? 0o644) & 0o7777;
         const mtime = h.mtime ?? new Date(0);
@@ -95,9 +117,9 @@ export async function extractContext(body: Readable, dir: string, opts: { keepOw
           if (opts.keepOwner) fs.lchownSync(p, h.uid ?? 0, h.gid ?? 0);
           await drain(stream);
         } else if (h.type === 'link') {
-          const target = normalise(h.linkname ?? '');
+          const target = normalise(h.linkname ?? '', what);
           if (!target) throw new ContextError(`hard link "${h.name}" has no target`);
-          checkParents(dir, target);
+          checkParents(dir, target, what);
           const t = path.join(dir, target);
           if (!fs.lstatSync(t).isFile()) throw new ContextError(`hard link "${h.name}" must point at a regular file`);
           removeExisting(p, false);
@@ -116,6 +138,14 @@ export async function extractContext(body: Readable, dir: string, opts: { keepOw
     extract.on('finish', resolve);
     extract.on('error', reject);
   });
+}
+
+/** Detect gzip by its magic bytes and unpack a plain or gzipped tar into `dir`. */
+export async function extractContext(body: Readable, dir: string, opts: ExtractOptions = {}): Promise<void> {
+  const first = new PassThrough();
+  let decided = false;
+  const extract = tar.extract();
+  const done = extractInto(extract, dir, opts, opts.what ?? 'context');
   body.on('data', (c: Buffer) => {
     if (!decided) {
       decided = true;

@@ -152,7 +152,7 @@ function toInstruction(n: Node, file: string, esc: string): Instruction {
 /** Parse a Dockerfile into stages of typed instructions. */
 export function parseStages(source: string, file = 'Dockerfile'): Dockerfile {
   const { nodes, directives } = parseDockerfile(source, file);
-  const df: Dockerfile = { metaArgs: [], stages: [], escape: directives.escape };
+  const df: Dockerfile = { metaArgs: [], stages: [], escape: directives.escape, file };
   let stage: Stage | undefined;
   for (const n of nodes) {
     if (n.value === 'from') {

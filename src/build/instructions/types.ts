@@ -65,4 +65,6 @@ export interface Dockerfile {
   metaArgs: { name: string; value?: string }[];
   stages: Stage[];
   escape: string;
+  /** the Dockerfile's name, for errors found while building (file:line) */
+  file: string;
 }

@@ -2,3 +2,4 @@
 // it describes.
 export { OverlaySnapshotter, type OverlaySnapshotterOptions } from './snapshotter.js';
 export { mountAll, unmount } from './mount.js';
+export { ZstdDecompressStream } from './decompress.js';
