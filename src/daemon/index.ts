@@ -18,7 +18,7 @@ export {
   type ProgressMessage,
 } from '../image/index.js';
 export { RegistryClient, type Credentials, type RegistryClientOptions } from '../registry/index.js';
-export { type BuildRequest, type BuildProgress, type BuildResult, DockerfileError } from '../build/index.js';
+export { type BuildRequest, type BuildProgress, type BuildResult, type BuildEvent, DockerfileError } from '../build/index.js';
 export {
   ContainerService,
   ExecService,
