@@ -16,7 +16,8 @@ import { ociArch, type ImageService } from '../image/index.js';
 import { BuildCache } from './cache.js';
 import { extractContext } from './context/extract.js';
 import { IgnoreMatcher, parseDockerignore } from './context/dockerignore.js';
-import type { Executor } from './executor/index.js';
+import type { Executor } from '../runtime/index.js';
+import { buildNetworkMode, type BuildNetworks } from './network.js';
 import { buildGraph } from './graph.js';
 import { BuildArgs, parseStages, platformArgs } from './instructions/index.js';
 import { Solver, removeScratch } from './solver.js';
@@ -33,6 +34,8 @@ export interface BuildRequest {
   platform?: string;
   /** secret id → content */
   secrets: ReadonlyMap<string, Buffer>;
+  /** the network of RUN steps without --network: docker's networkmode (default/bridge, host, none) */
+  networkMode?: string;
 }
 
 export interface BuildProgress {
@@ -44,6 +47,8 @@ export interface BuilderDeps {
   images: ImageService;
   db: BetterSqlite3.Database;
   executor?: Executor;
+  /** per-build networks for RUN steps */
+  networks: BuildNetworks;
   /** the builder's state directory (scratch space, cache mounts) */
   root: string;
   log: Logger;
@@ -118,7 +123,6 @@ function applyIgnore(dir: string, m: IgnoreMatcher): void {
  *       secrets/<id>      --secret files, 0400, bind-mounted read-only into a RUN
  *       build-<hex>/      a step's rootfs mount point; view-<hex>/ for --from
  *     cache-mounts/<h>/   RUN --mount=type=cache directories, by id
- *     dev/                the /dev template of the namespace executor
  *   berth.db: table build_cache (key → config and layers after a step)
  */
 export class Builder {
@@ -148,9 +152,16 @@ export class Builder {
       const [os, a] = req.platform.split('/');
       if (os !== 'linux' || (a && a !== arch)) throw invalidArgument(`platform ${req.platform} is not supported by this builder (only linux/${arch})`);
     }
+    let networkMode: ReturnType<typeof buildNetworkMode>;
+    try {
+      networkMode = buildNetworkMode(req.networkMode);
+    } catch (err) {
+      throw invalidArgument((err as Error).message);
+    }
     const images = this.deps.images;
     return images.gcLock.shared(async () => {
       const tmp = fs.mkdtempSync(path.join(this.deps.root, 'tmp', 'b-'));
+      const network = this.deps.networks.open();
       try {
         const ctxDir = path.join(tmp, 'context');
         fs.mkdirSync(ctxDir, { mode: 0o755 });
@@ -194,7 +205,7 @@ export class Builder {
           secrets.set(id, f);
         }
         const solver = new Solver(
-          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), tmp, cacheMounts: path.join(this.deps.root, 'cache-mounts') },
+          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), network, networkMode, tmp, cacheMounts: path.join(this.deps.root, 'cache-mounts') },
           df, graph, args,
           { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets },
           ctxDir,
@@ -222,6 +233,7 @@ export class Builder {
         for (const t of shown) progress.stream(`Successfully tagged ${t}\n`);
         return { id, tags: shown };
       } finally {
+        await network.close();
         removeScratch(tmp);
       }
     });

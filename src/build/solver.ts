@@ -9,14 +9,15 @@ import type { ImageService } from '../image/index.js';
 import type { ImageConfig } from '../oci/image.js';
 import type { BuildCache } from './cache.js';
 import { cacheKey } from './cache.js';
-import type { Executor } from './executor/index.js';
+import type { Executor } from '../runtime/index.js';
+import type { BuildNetworkMode, BuildNetworkSession } from './network.js';
 import { resolveStageRef, type BuildGraph } from './graph.js';
 import { BuildArgs, expansionEnv, parseSingle, type Dockerfile, type Instruction, type Stage } from './instructions/index.js';
 import { layersPresent, mountView, withLayer } from './layers.js';
 import { applyMetadata, DEFAULT_PATH, DEFAULT_SHELL, nop, type MetaState } from './metadata.js';
 import { expandWord } from './parser/index.js';
 import { mkdirInRoot, lookupIds } from './rootfs.js';
-import { cacheMountDir, containerId, prepareMounts, progressWriter, removeCreated, runArgv, RunError } from './run.js';
+import { cacheMountDir, containerId, HEREDOC_DIR, prepareMounts, progressWriter, removeCreated, runCommand, RunError } from './run.js';
 import { addHistory, cloneState, configId, timestamp, type State } from './state.js';
 import { copyStep, type CopyStepEnv } from './copystep.js';
 
@@ -33,6 +34,10 @@ export interface SolverDeps {
   images: ImageService;
   cache: BuildCache;
   executor?: Executor;
+  /** this build's networks (attached at the first RUN that needs one) */
+  network: BuildNetworkSession;
+  /** the mode of RUN steps without --network (docker build --network) */
+  networkMode: BuildNetworkMode;
   /** private scratch directory of this build */
   tmp: string;
   /** where RUN --mount=type=cache directories live */
@@ -207,24 +212,25 @@ export class Solver {
   private async runStep(prev: State, ins: Extract<Instruction, { kind: 'run' }>, declared: Map<string, string>, created: string): Promise<State> {
     const cfg = prev.config.config!;
     const shell = cfg.Shell ?? DEFAULT_SHELL;
-    const argv = runArgv(ins.args, ins.shell, shell, ins.heredocs);
+    const { argv, script } = runCommand(ins.args, ins.shell, shell, ins.heredocs);
     const env = [...(cfg.Env ?? [])];
     if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
     const names = new Set(env.map((e) => e.split('=', 1)[0]));
     const argPairs = [...declared].filter(([k]) => !names.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
     const createdBy = (argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : '') + argv.join(' ');
     const mountSpec = ins.mounts.map((m) => ({ ...m }));
-    const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec]);
+    const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec, ...(script ? [script.content] : [])]);
     const hit = await this.cached(key);
     if (hit) return hit;
     const executor = this.deps.executor;
-    if (!executor) throw new RunError('RUN is not available: this berthd has no executor (it needs root, unshare, pivot_root and busybox)');
+    if (!executor) throw new RunError('RUN is not available: this berthd has no OCI runtime to run build steps with');
     const id = containerId();
     this.emit(` ---> Running in ${id.slice(0, 12)}\n`);
     const st = cloneState(prev);
     st.key = key;
     const proxies = this.args.proxies();
-    const runEnv = [...env, ...argPairs, ...[...proxies].filter(([k]) => !declared.has(k)).map(([k, v]) => `${k}=${v}`)];
+    // docker's daemon gives every container HOSTNAME (HOME comes from the runtime, from the user's passwd entry)
+    const runEnv = [...(names.has('HOSTNAME') ? [] : [`HOSTNAME=${id.slice(0, 12)}`]), ...env, ...argPairs, ...[...proxies].filter(([k]) => !declared.has(k)).map(([k, v]) => `${k}=${v}`)];
     // --mount=type=bind,from=<stage|image>: read-only views mounted for the run
     const views = new Map<string, string>();
     const unmountViews: (() => void)[] = [];
@@ -245,16 +251,26 @@ export class Solver {
           cacheDir: (cid) => cacheMountDir(this.deps.cacheMounts, cid),
           secret: (sid) => this.opts.secrets.get(sid),
         });
+        const scriptDir = script ? path.join(this.deps.tmp, `pipes-${id.slice(0, 12)}`) : undefined;
         try {
           const ids = lookupIds(rootfs, cfg.User || '0', false);
+          const net = await this.deps.network.get(ins.network === 'default' ? this.deps.networkMode : ins.network);
+          const mounts = [...prepared.mounts];
+          if (script && scriptDir) {
+            fs.mkdirSync(scriptDir, { mode: 0o755 });
+            fs.writeFileSync(path.join(scriptDir, script.name), script.content, { mode: 0o755 });
+            mounts.push({ type: 'bind', source: scriptDir, target: HEREDOC_DIR, readOnly: true });
+          }
+          const hostname = id.slice(0, 12);
           const out = progressWriter(this.emit);
           const r = await executor.run({
-            rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
-            network: ins.network === 'none' ? 'none' : 'host', hostname: id.slice(0, 12), mounts: prepared.mounts, stdout: out, stderr: out,
+            id, rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
+            network: net.network, hostname, etc: { hosts: net.hosts(hostname), resolvConf: net.resolvConf }, mounts, stdout: out, stderr: out,
           });
           if (r.exitCode !== 0) throw new RunError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`);
         } finally {
           removeCreated(rootfs, prepared.created);
+          if (scriptDir) fs.rmSync(scriptDir, { recursive: true, force: true });
         }
       });
     } finally {

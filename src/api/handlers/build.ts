@@ -57,6 +57,7 @@ export function buildRoutes(r: Router): void {
       secrets: secretsOf(ctx),
       ...(q.get('target') ? { target: q.get('target')! } : {}),
       ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
+      ...(q.get('networkmode') ? { networkMode: q.get('networkmode')! } : {}),
     };
     const res = ctx.res;
     const start = () => {
