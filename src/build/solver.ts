@@ -197,12 +197,12 @@ export class Solver {
   }
 
   /** Run `work` in a writable rootfs and append the resulting layer (if any) to `st`. */
-  private async layer(st: State, work: (rootfs: string) => Promise<void>): Promise<boolean> {
+  private async layer(st: State, work: (rootfs: string) => Promise<void>, mountpoints: readonly string[] = []): Promise<boolean> {
     const cfg = st.config.config!;
     const res = await withLayer(this.deps.images, this.deps.tmp, st.config.rootfs.diff_ids, this.opts.epoch, async (rootfs) => {
       if (cfg.WorkingDir) mkdirInRoot(rootfs, cfg.WorkingDir);
       await work(rootfs);
-    });
+    }, mountpoints);
     if (!res) return false;
     st.layers.push(res.descriptor);
     st.config.rootfs = { type: 'layers', diff_ids: [...st.config.rootfs.diff_ids, res.diffId as Digest] };
@@ -244,6 +244,7 @@ export class Solver {
       return v.root;
     };
     let layer: boolean;
+    const mountpoints: string[] = [];
     try {
       layer = await this.layer(st, async (rootfs) => {
         const prepared = await prepareMounts(rootfs, ins.mounts, executor, {
@@ -270,9 +271,10 @@ export class Solver {
           if (r.exitCode !== 0) throw new RunError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`);
         } finally {
           removeCreated(rootfs, prepared.created);
+          mountpoints.push(...prepared.created);
           if (scriptDir) fs.rmSync(scriptDir, { recursive: true, force: true });
         }
-      });
+      }, mountpoints);
     } finally {
       for (const u of unmountViews) u();
     }
