@@ -140,7 +140,8 @@ export class Builder {
     return this.deps.executor !== undefined;
   }
 
-  async build(body: Readable, req: BuildRequest, progress: BuildProgress): Promise<BuildResult> {
+  /** `signal` aborts the build: the running step's container is killed, and everything the build made is undone. */
+  async build(body: Readable, req: BuildRequest, progress: BuildProgress, signal?: AbortSignal): Promise<BuildResult> {
     const tags: Reference[] = req.tags.map((t) => {
       const r = withDefaultTag(parseReference(t));
       if (r.digest) throw invalidArgument(`invalid tag "${t}": a tag cannot contain a digest`);
@@ -205,7 +206,7 @@ export class Builder {
           secrets.set(id, f);
         }
         const solver = new Solver(
-          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), network, networkMode, tmp, cacheMounts: path.join(this.deps.root, 'cache-mounts') },
+          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), network, networkMode, tmp, cacheMounts: path.join(this.deps.root, 'cache-mounts'), ...(signal ? { signal } : {}) },
           df, graph, args,
           { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets },
           ctxDir,

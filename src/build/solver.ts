@@ -42,6 +42,8 @@ export interface SolverDeps {
   tmp: string;
   /** where RUN --mount=type=cache directories live */
   cacheMounts: string;
+  /** aborts the build (the client went away): a running step is killed, no further step starts */
+  signal?: AbortSignal;
 }
 
 export type Emit = (text: string) => void;
@@ -124,6 +126,7 @@ export class Solver {
     st.config.config.OnBuild = null;
     let isTrigger = triggers.length;
     for (const ins of [...instructions, ...s.instructions]) {
+      this.deps.signal?.throwIfAborted();
       if (isTrigger-- <= 0) this.header(ins.node.original);
       st = await this.instruction(s, st, ins, declared, meta);
       meta.cfg = st.config.config!;
@@ -267,7 +270,9 @@ export class Solver {
           const r = await executor.run({
             id, rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
             network: net.network, hostname, etc: { hosts: net.hosts(hostname), resolvConf: net.resolvConf }, mounts, stdout: out, stderr: out,
+            ...(this.deps.signal ? { signal: this.deps.signal } : {}),
           });
+          this.deps.signal?.throwIfAborted();
           if (r.exitCode !== 0) throw new RunError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`);
         } finally {
           removeCreated(rootfs, prepared.created);

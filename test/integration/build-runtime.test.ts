@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { TestDaemon, isRoot, useDaemon, ok, REPO, which } from '../helpers/daemon.js';
 import { mergedTree, savedImage } from '../helpers/imagetree.js';
 
@@ -204,4 +204,30 @@ EOF
   // the script is part of the cache key
   const changed = context(`FROM busybox\nRUN <<EOF\n#!/bin/awk -f\nBEGIN { print "AWK2=" 6 * 8 }\nEOF\n`);
   assert.deepEqual(marks(ok(d.berth(['build', changed]), 'changed'), 'AWK2'), ['48']);
+});
+
+test('a client that goes away cancels the build: the running step is killed and nothing is left', { skip }, async () => {
+  const before = leftovers();
+  const dir = context('FROM busybox\nRUN echo STARTED; exec sleep 600\n');
+  const cli = spawn(process.execPath, [path.join(REPO, 'bin/berth'), '-H', d.host, 'build', '--no-cache', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      cli.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('STARTED\n')) resolve();
+      });
+      cli.on('close', (code) => reject(new Error(`build ended (${code}) before its RUN started: ${out}`)));
+    });
+  } finally {
+    cli.kill('SIGKILL');
+  }
+  const [id12] = containerIds(out);
+  assert.ok(id12);
+  // the daemon notices the closed connection; wait (bounded) for the cleanup it then does
+  const deadline = Date.now() + 60_000;
+  while (JSON.stringify(leftovers()) !== JSON.stringify(before) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(leftovers(), before);
+  assert.deepEqual(cgroupDirs(id12), [], 'the step container is gone with its cgroup');
+  assert.equal(sh(`ps -eo args | grep -c '^sleep 600$'`).trim(), '0', 'the RUN process was killed');
 });

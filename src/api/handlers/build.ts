@@ -73,8 +73,14 @@ export function buildRoutes(r: Router): void {
       },
       aux: (obj) => write({ aux: obj }),
     };
+    // A client that goes away (docker build interrupted) cancels the build, as docker's daemon does.
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort(new Error('the client closed the connection: build cancelled'));
+    };
+    res.on('close', onClose);
     try {
-      const out = await ctx.daemon.builder.build(ctx.req, req, progress);
+      const out = await ctx.daemon.builder.build(ctx.req, req, progress, abort.signal);
       if (quiet) write({ stream: `${out.id}\n` });
       res.end();
     } catch (err) {
@@ -86,6 +92,8 @@ export function buildRoutes(r: Router): void {
       const msg = messageOf(err);
       const code = /returned a non-zero code: (\d+)$/.exec(msg);
       res.end(JSON.stringify({ errorDetail: { ...(code ? { code: Number(code[1]) } : {}), message: msg }, error: msg }) + '\r\n');
+    } finally {
+      res.off('close', onClose);
     }
   });
 
