@@ -163,6 +163,7 @@ export class Builder {
     return images.gcLock.shared(async () => {
       const tmp = fs.mkdtempSync(path.join(this.deps.root, 'tmp', 'b-'));
       const network = this.deps.networks.open();
+      let closing: Promise<void> | undefined;
       try {
         const ctxDir = path.join(tmp, 'context');
         fs.mkdirSync(ctxDir, { mode: 0o755 });
@@ -213,6 +214,8 @@ export class Builder {
           (t) => progress.stream(t),
         );
         const state = await solver.solve();
+        // No step runs any more: the network goes while the image is written.
+        closing = network.close();
         const unused = args.unused();
         if (unused.length) progress.stream(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
         if (Object.keys(req.labels).length) {
@@ -234,7 +237,7 @@ export class Builder {
         for (const t of shown) progress.stream(`Successfully tagged ${t}\n`);
         return { id, tags: shown };
       } finally {
-        await network.close();
+        await (closing ?? network.close());
         removeScratch(tmp);
       }
     });

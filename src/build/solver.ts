@@ -246,6 +246,9 @@ export class Solver {
       views.set(from, v.root);
       return v.root;
     };
+    // The step's network (the build's first bridge RUN attaches it) is made while its rootfs is mounted.
+    const netReady = this.deps.network.get(ins.network === 'default' ? this.deps.networkMode : ins.network);
+    netReady.catch(() => {});
     let layer: boolean;
     const mountpoints: string[] = [];
     try {
@@ -258,7 +261,7 @@ export class Solver {
         const scriptDir = script ? path.join(this.deps.tmp, `pipes-${id.slice(0, 12)}`) : undefined;
         try {
           const ids = lookupIds(rootfs, cfg.User || '0', false);
-          const net = await this.deps.network.get(ins.network === 'default' ? this.deps.networkMode : ins.network);
+          const net = await netReady;
           const mounts = [...prepared.mounts];
           if (script && scriptDir) {
             fs.mkdirSync(scriptDir, { mode: 0o755 });
