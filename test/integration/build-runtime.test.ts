@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { TestDaemon, isRoot, useDaemon, ok, REPO, which } from '../helpers/daemon.js';
 import { mergedTree, savedImage } from '../helpers/imagetree.js';
 
@@ -149,6 +150,29 @@ RUN --network=host echo "HOSTNS=$(readlink /proc/self/ns/net)"
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /network mode "container:x" is not supported by this builder/);
   assert.deepEqual(leftovers(), before);
+});
+
+test('RUN reaches a server on the bridge gateway (an address of the test daemon bridge)', { skip }, async () => {
+  const gw = bridgeCidr().addr;
+  const www = path.join(d.root, 'www');
+  mkdirSync(www, { recursive: true });
+  writeFileSync(path.join(www, 'hello.txt'), 'hello from the gateway\n');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  // its own process: the test process blocks while the CLI runs
+  const server = spawn('busybox', ['httpd', '-f', '-p', `${gw}:${port}`, '-h', www], { stdio: 'ignore' });
+  try {
+    // listening before the build starts (bounded wait for the server process)
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((r) => connect(port, gw).once('connect', function (this: Socket) { this.destroy(); r(true); }).once('error', () => r(false)));
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const dir = context(`FROM busybox\nRUN wget -qO /got http://${gw}:${port}/hello.txt && echo "GOT=$(cat /got)"\n`);
+    const out = ok(d.berth(['build', '--no-cache', dir]), 'build');
+    assert.deepEqual(marks(out, 'GOT'), ['hello from the gateway']);
+  } finally {
+    server.kill();
+  }
 });
 
 test('a build without RUN makes no network; a failing RUN leaves nothing behind', { skip }, () => {
