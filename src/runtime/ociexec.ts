@@ -94,6 +94,7 @@ export class OciExecutor implements Executor {
         runCommand(this.o.runtime, ['--root', this.o.root, 'kill', req.id, 'KILL']).catch(() => p.kill('SIGKILL'));
       };
       req.signal?.addEventListener('abort', onAbort, { once: true });
+      if (req.signal?.aborted) onAbort();
       p.on('error', (err) => {
         req.signal?.removeEventListener('abort', onAbort);
         reject(new Error(`${this.o.runtime}: ${err.message}`));
