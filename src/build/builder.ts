@@ -17,7 +17,8 @@ import { BuildCache } from './cache.js';
 import { usableSource, type CacheSource } from './cachefrom.js';
 import { extractContext } from './context/extract.js';
 import { IgnoreMatcher, parseDockerignore } from './context/dockerignore.js';
-import type { Executor } from './executor/index.js';
+import type { Executor } from '../runtime/index.js';
+import { buildNetworkMode, type BuildNetworks } from './network.js';
 import { buildGraph } from './graph.js';
 import { BuildArgs, parseStages, platformArgs } from './instructions/index.js';
 import { CacheMounts } from './run.js';
@@ -37,6 +38,8 @@ export interface BuildRequest {
   secrets: ReadonlyMap<string, Buffer>;
   /** --cache-from image references (ones that do not exist are skipped, as docker does) */
   cacheFrom?: readonly string[];
+  /** the network of RUN steps without --network: docker's networkmode (default/bridge, host, none) */
+  networkMode?: string;
 }
 
 export interface BuildProgress {
@@ -48,6 +51,8 @@ export interface BuilderDeps {
   images: ImageService;
   db: BetterSqlite3.Database;
   executor?: Executor;
+  /** per-build networks for RUN steps */
+  networks: BuildNetworks;
   /** the builder's state directory (scratch space, cache mounts) */
   root: string;
   log: Logger;
@@ -122,7 +127,6 @@ function applyIgnore(dir: string, m: IgnoreMatcher): void {
  *       secrets/<id>      --secret files, 0400, bind-mounted read-only into a RUN
  *       build-<hex>/      a step's rootfs mount point; view-<hex>/ for --from
  *     cache-mounts/<h>/   RUN --mount=type=cache directories, by id
- *     dev/                the /dev template of the namespace executor
  *   berth.db: table build_cache (key → config and layers after a step),
  *             table build_link_cache (--link key → the layer blob and diff ID)
  */
@@ -167,7 +171,8 @@ export class Builder {
     return this.deps.executor !== undefined;
   }
 
-  async build(body: Readable, req: BuildRequest, progress: BuildProgress): Promise<BuildResult> {
+  /** `signal` aborts the build: the running step's container is killed, and everything the build made is undone. */
+  async build(body: Readable, req: BuildRequest, progress: BuildProgress, signal?: AbortSignal): Promise<BuildResult> {
     const tags: Reference[] = req.tags.map((t) => {
       const r = withDefaultTag(parseReference(t));
       if (r.digest) throw invalidArgument(`invalid tag "${t}": a tag cannot contain a digest`);
@@ -179,9 +184,17 @@ export class Builder {
       const [os, a] = req.platform.split('/');
       if (os !== 'linux' || (a && a !== arch)) throw invalidArgument(`platform ${req.platform} is not supported by this builder (only linux/${arch})`);
     }
+    let networkMode: ReturnType<typeof buildNetworkMode>;
+    try {
+      networkMode = buildNetworkMode(req.networkMode);
+    } catch (err) {
+      throw invalidArgument((err as Error).message);
+    }
     const images = this.deps.images;
     return images.gcLock.shared(async () => {
       const tmp = fs.mkdtempSync(path.join(this.deps.root, 'tmp', 'b-'));
+      const network = this.deps.networks.open();
+      let closing: Promise<void> | undefined;
       try {
         const ctxDir = path.join(tmp, 'context');
         fs.mkdirSync(ctxDir, { mode: 0o755 });
@@ -226,13 +239,15 @@ export class Builder {
         }
         const cacheFrom = req.cacheFrom?.length ? await this.cacheSources(req.cacheFrom) : undefined;
         const solver = new Solver(
-          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), tmp, cacheMounts: this.cacheMounts },
+          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), network, networkMode, tmp, cacheMounts: this.cacheMounts, ...(signal ? { signal } : {}) },
           df, graph, args,
           { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets, ...(cacheFrom ? { cacheFrom } : {}) },
           ctxDir,
           (t) => progress.stream(t),
         );
         const state = await solver.solve();
+        // No step runs any more: the network goes while the image is written.
+        closing = network.close();
         const unused = args.unused();
         if (unused.length) progress.stream(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
         if (Object.keys(req.labels).length) {
@@ -255,6 +270,7 @@ export class Builder {
         const { id } = await images.commitImage({ mediaType: MediaType.OciManifest, digest: man.digest, size: man.size }, state.config, tags);
         return this.finish(id, tags, progress);
       } finally {
+        await (closing ?? network.close());
         removeScratch(tmp);
       }
     });

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import type { Digest } from '../common/digest.js';
 import { isKind } from '../common/errors.js';
+import { lgetxattr } from '../common/libc.js';
 import { tee } from '../common/streams.js';
 import type { Descriptor } from '../oci/image.js';
 import { MediaType } from '../oci/mediatypes.js';
@@ -29,6 +30,39 @@ function upperOf(mounts: Mount[]): string {
   return u.slice('upperdir='.length);
 }
 
+function lowersOf(mounts: Mount[]): string[] {
+  const m = mounts[0]!;
+  const l = m.type === 'bind' ? undefined : m.options.find((o) => o.startsWith('lowerdir='));
+  return l ? l.slice('lowerdir='.length).split(':') : [];
+}
+
+/**
+ * Creating a mountpoint (/etc/hosts) makes overlay copy its directory up
+ * (/etc), so the layer would carry a directory the step never changed, where
+ * docker's would not. After the run (overlay unmounted), each such directory
+ * that is empty in the upper layer, not opaque, and has the mode and owner of
+ * the lower one is dropped from the upper layer, parents after children.
+ */
+function pruneCopiedUp(upper: string, lowers: string[], mountpoints: readonly string[]): void {
+  if (lowers.length === 0) return;
+  const dirs = new Set<string>();
+  for (const p of mountpoints) for (let d = path.posix.dirname(path.posix.resolve('/', p)); d !== '/'; d = path.posix.dirname(d)) dirs.add(d);
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    const up = path.join(upper, d);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(up);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory() || fs.readdirSync(up).length > 0 || lgetxattr(up, 'trusted.overlay.opaque')) continue;
+    const low = lowers.map((l) => path.join(l, d)).find((l) => fs.existsSync(l));
+    if (!low) continue;
+    const ls = fs.lstatSync(low);
+    if (ls.isDirectory() && ls.mode === st.mode && ls.uid === st.uid && ls.gid === st.gid) fs.rmdirSync(up);
+  }
+}
+
 /**
  * Run `work` on a writable rootfs on top of `diffIds`' chain, then turn the
  * changes into a layer. Returns undefined when nothing changed.
@@ -39,6 +73,8 @@ export async function withLayer(
   diffIds: Digest[],
   epoch: number | undefined,
   work: (rootfs: string) => Promise<void>,
+  /** paths (in the rootfs) the step created and removed again only to mount over: their parents may be copied up for nothing */
+  mountpoints: readonly string[] = [],
 ): Promise<LayerResult | undefined> {
   const snap = images.snapshotter;
   const chain = chainIds(diffIds);
@@ -55,6 +91,7 @@ export async function withLayer(
       unmount(target);
     }
     const upper = upperOf(mounts);
+    pruneCopiedUp(upper, lowersOf(mounts), mountpoints);
     if (isEmptyDiff(upper)) return undefined;
     return await commitLayer(images, parent, upper, epoch);
   } finally {

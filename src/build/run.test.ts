@@ -4,7 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
-import { CacheMounts } from './run.js';
+import { parseStages } from './instructions/index.js';
+import { buildNetworkMode } from './network.js';
+import { CacheMounts, runCommand, RunError } from './run.js';
 
 test('cache mounts: shared is one directory for everyone, locked waits for the holder, private gets its own while busy', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cachemounts-'));
@@ -41,4 +43,53 @@ test('cache mounts: shared is one directory for everyone, locked waits for the h
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+
+const SHELL = ['/bin/sh', '-c'];
+
+/** The RUN instructions of a Dockerfile, as the solver sees them. */
+function runs(text: string) {
+  return parseStages(text).stages[0]!.instructions.filter((i) => i.kind === 'run') as Extract<ReturnType<typeof parseStages>['stages'][0]['instructions'][number], { kind: 'run' }>[];
+}
+
+function command(text: string, shell = SHELL) {
+  const r = runs(text)[0]!;
+  return runCommand(r.args, r.shell, shell, r.heredocs);
+}
+
+test('a #! heredoc is a program in /dev/pipes, run by the shell (BuildKit)', () => {
+  const c = command('FROM busybox\nRUN <<EOF\n#!/bin/awk -f\nBEGIN { print 42 }\nEOF\n');
+  assert.deepEqual(c.argv, ['/bin/sh', '-c', '/dev/pipes/EOF']);
+  assert.deepEqual(c.script, { name: 'EOF', content: '#!/bin/awk -f\nBEGIN { print 42 }\n' });
+  // the image's SHELL runs it, under the heredoc's own name
+  const s = command('FROM busybox\nRUN <<SCRIPT\n#!/bin/sh -e\necho hi\nSCRIPT\n', ['/bin/bash', '-exc']);
+  assert.deepEqual(s.argv, ['/bin/bash', '-exc', '/dev/pipes/SCRIPT']);
+  // <<- strips leading tabs before the #! test and from the file
+  const t = command('FROM busybox\nRUN <<-EOF\n\t#!/bin/sh\n\techo tab\n\tEOF\n');
+  assert.deepEqual(t.script?.content, '#!/bin/sh\necho tab\n');
+});
+
+test('other heredocs and forms go to the shell as text, as before', () => {
+  assert.deepEqual(command('FROM busybox\nRUN <<EOF\necho plain\nEOF\n'), { argv: ['/bin/sh', '-c', 'echo plain\n'] });
+  // a #! body fed to another command is not a program of its own
+  const piped = command('FROM busybox\nRUN cat <<EOF > /x\n#!/bin/sh\nEOF\n');
+  assert.equal(piped.script, undefined);
+  assert.deepEqual(piped.argv, ['/bin/sh', '-c', 'cat <<EOF > /x\n#!/bin/sh\nEOF']);
+  assert.deepEqual(command('FROM busybox\nRUN ["/bin/echo", "#!x"]\n'), { argv: ['/bin/echo', '#!x'] });
+  assert.deepEqual(command('FROM busybox\nRUN echo a\n'), { argv: ['/bin/sh', '-c', 'echo a'] });
+});
+
+test('a #! heredoc whose name cannot be a file name is refused', () => {
+  assert.throws(() => runCommand(['<<EOF'], true, SHELL, [{ name: 'a/b', content: '#!/bin/sh\n', expand: true, chomp: false }]), (e: unknown) => e instanceof RunError && /heredoc name "a\/b"/.test((e as Error).message));
+});
+
+test('docker build --network: default and bridge are the bridge; host and none; anything else is refused', () => {
+  assert.equal(buildNetworkMode(undefined), 'bridge');
+  assert.equal(buildNetworkMode(''), 'bridge');
+  assert.equal(buildNetworkMode('default'), 'bridge');
+  assert.equal(buildNetworkMode('bridge'), 'bridge');
+  assert.equal(buildNetworkMode('host'), 'host');
+  assert.equal(buildNetworkMode('none'), 'none');
+  assert.throws(() => buildNetworkMode('container:abc'), /network mode "container:abc" is not supported by this builder \(default, bridge, host or none\)/);
 });

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { ExecMount, Executor } from './executor/index.js';
+import type { ExecMount, Executor } from '../runtime/index.js';
 import type { RunMount } from './instructions/index.js';
 import type { Heredoc } from './parser/index.js';
 import { mkdirInRoot, resolveInRoot } from './rootfs.js';
@@ -23,6 +23,30 @@ export function runArgv(args: string[], shellForm: boolean, shell: string[], her
   let script = cmd;
   for (const h of heredocs) script += '\n' + h.content + h.name;
   return [...shell, script];
+}
+
+/** Where a `#!` heredoc is mounted (inside the container's /dev tmpfs, so never part of a layer), as BuildKit does. */
+export const HEREDOC_DIR = '/dev/pipes';
+
+export interface RunCommand {
+  argv: string[];
+  /** a single heredoc starting with `#!`: written to HEREDOC_DIR/<name> (mode 0755) and run by the shell as a program */
+  script?: { name: string; content: string };
+}
+
+/**
+ * BuildKit's rule for `RUN <<EOF` whose body starts with `#!`: the body
+ * becomes an executable file and the shell runs that file (`/bin/sh -c
+ * /dev/pipes/EOF`), so the kernel starts the `#!` interpreter on it. Any other
+ * heredoc goes to the shell as text (runArgv).
+ */
+export function runCommand(args: string[], shellForm: boolean, shell: string[], heredocs: Heredoc[]): RunCommand {
+  const h = heredocs[0];
+  if (shellForm && heredocs.length === 1 && h && /^\s*\d*<<-?\S+\s*$/.test(args[0] ?? '') && h.content.startsWith('#!')) {
+    if (h.name.includes('/') || h.name === '.' || h.name === '..') throw new RunError(`heredoc name "${h.name}" cannot be a file name in ${HEREDOC_DIR}`);
+    return { argv: [...shell, `${HEREDOC_DIR}/${h.name}`], script: { name: h.name, content: h.content } };
+  }
+  return { argv: runArgv(args, shellForm, shell, heredocs) };
 }
 
 export interface MountSources {
@@ -43,6 +67,7 @@ export interface PreparedRun {
 export async function prepareMounts(rootfs: string, runMounts: RunMount[], executor: Executor, src: MountSources): Promise<PreparedRun> {
   const created: string[] = [];
   for (const mp of executor.mountpoints) mkdirInRoot(rootfs, mp, { uid: 0, gid: 0 }, created);
+  for (const f of executor.fileMountpoints) ensureFile(rootfs, f, created);
   const mounts: ExecMount[] = [];
   for (const m of runMounts) {
     const target = path.posix.resolve('/', m.target);
@@ -65,17 +90,23 @@ export async function prepareMounts(rootfs: string, runMounts: RunMount[], execu
       if (m.required) throw new RunError('ssh mounts are not supported by this builder');
       continue;
     }
-    if (isFile) {
-      mkdirInRoot(rootfs, path.posix.dirname(target), { uid: 0, gid: 0 }, created);
-      const host = resolveInRoot(rootfs, target);
-      if (!fs.existsSync(host)) {
-        fs.writeFileSync(host, '', { mode: 0o400 });
-        created.push(target);
-      }
-    } else mkdirInRoot(rootfs, target, { uid: 0, gid: 0 }, created);
+    if (isFile) ensureFile(rootfs, target, created);
+    else mkdirInRoot(rootfs, target, { uid: 0, gid: 0 }, created);
     mounts.push({ type: m.type === 'tmpfs' ? 'tmpfs' : 'bind', ...(source ? { source } : {}), target, readOnly: m.type === 'secret' || (m.type === 'bind' && m.readOnly) });
   }
   return { mounts, created };
+}
+
+/** An empty file to mount over, unless something (a file, a symlink) is already there. */
+function ensureFile(rootfs: string, target: string, created: string[]): void {
+  mkdirInRoot(rootfs, path.posix.dirname(target), { uid: 0, gid: 0 }, created);
+  const host = resolveInRoot(rootfs, target, false);
+  try {
+    fs.lstatSync(host);
+  } catch {
+    fs.writeFileSync(host, '', { mode: 0o400, flag: 'wx' });
+    created.push(target);
+  }
 }
 
 /** Remove what prepareMounts created, deepest first (only if still empty). */

@@ -11,7 +11,8 @@ import type { ImageService } from '../image/index.js';
 import type { ImageConfig } from '../oci/image.js';
 import type { BuildCache } from './cache.js';
 import { cacheKey } from './cache.js';
-import type { Executor } from './executor/index.js';
+import type { Executor } from '../runtime/index.js';
+import type { BuildNetworkMode, BuildNetworkSession } from './network.js';
 import { resolveStageRef, type BuildGraph } from './graph.js';
 import { BuildArgs, expansionEnv, parseSingle, type Dockerfile, type Instruction, type RunMount, type Stage } from './instructions/index.js';
 import { layersPresent, mountView, withLayer } from './layers.js';
@@ -20,7 +21,7 @@ import { expandWord } from './parser/index.js';
 import { mkdirInRoot, lookupIds, resolveInRoot } from './rootfs.js';
 import { treeDigest } from './treedigest.js';
 import { chainIds } from '../snapshot/index.js';
-import { CacheMounts, containerId, prepareMounts, progressWriter, removeCreated, runArgv, RunError } from './run.js';
+import { CacheMounts, containerId, HEREDOC_DIR, prepareMounts, progressWriter, removeCreated, runCommand, RunError } from './run.js';
 import { addHistory, cloneState, configId, timestamp, type State } from './state.js';
 import { copyStep, type CopyStepEnv } from './copystep.js';
 import { runStages, StageCancelled } from './schedule.js';
@@ -56,6 +57,10 @@ export interface SolverDeps {
   images: ImageService;
   cache: BuildCache;
   executor?: Executor;
+  /** this build's networks (attached at the first RUN that needs one) */
+  network: BuildNetworkSession;
+  /** the mode of RUN steps without --network (docker build --network) */
+  networkMode: BuildNetworkMode;
   /** private scratch directory of this build */
   tmp: string;
   /** RUN --mount=type=cache directories (the daemon's, shared by concurrent builds) */
@@ -199,6 +204,7 @@ export class Solver {
     st.config.config.OnBuild = null;
     let isTrigger = triggers.length;
     for (const ins of [...instructions, ...s.instructions]) {
+      this.checkCancelled();
       if (isTrigger-- <= 0) this.header(ins.node.original);
       st = await this.instruction(s, st, ins, declared, meta);
       meta.cfg = st.config.config!;
@@ -307,12 +313,12 @@ export class Solver {
   }
 
   /** Run `work` in a writable rootfs and append the resulting layer (if any) to `st`. */
-  private async layer(st: State, work: (rootfs: string) => Promise<void>): Promise<boolean> {
+  private async layer(st: State, work: (rootfs: string) => Promise<void>, mountpoints: readonly string[] = []): Promise<boolean> {
     const cfg = st.config.config!;
     const res = await withLayer(this.deps.images, this.deps.tmp, st.config.rootfs.diff_ids, this.opts.epoch, async (rootfs) => {
       if (cfg.WorkingDir) mkdirInRoot(rootfs, cfg.WorkingDir);
       await work(rootfs);
-    });
+    }, mountpoints);
     if (!res) return false;
     st.layers.push(res.descriptor);
     st.config.rootfs = { type: 'layers', diff_ids: [...st.config.rootfs.diff_ids, res.diffId as Digest] };
@@ -326,7 +332,7 @@ export class Solver {
   private async runStep(prev: State, ins: Extract<Instruction, { kind: 'run' }>, declared: Map<string, string>, created: string): Promise<State> {
     const cfg = prev.config.config!;
     const shell = cfg.Shell ?? DEFAULT_SHELL;
-    const argv = runArgv(ins.args, ins.shell, shell, ins.heredocs);
+    const { argv, script } = runCommand(ins.args, ins.shell, shell, ins.heredocs);
     const env = [...(cfg.Env ?? [])];
     if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
     const names = new Set(env.map((e) => e.split('=', 1)[0]));
@@ -334,21 +340,24 @@ export class Solver {
     const createdBy = (argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : '') + argv.join(' ');
     const mountSpec = ins.mounts.map((m) => ({ ...m }));
     const bound = await this.bindSources(ins.mounts, declared, cfg.Env ?? []);
-    const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec, ...(bound.length ? [bound] : [])]);
-    // created_by does not show --mount and --network: the history comment
-    // names them (and what a bind mount shows), so that --cache-from never
-    // takes a RUN whose mounts differ
-    const comment = ins.mounts.length || ins.network !== 'default' ? `berth.run.v0 sha256:${cacheKey([ins.network, mountSpec, bound])}` : undefined;
+    const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec, ...(bound.length ? [bound] : []), ...(script ? [script.content] : [])]);
+    // created_by does not show --mount and --network, nor a #! heredoc's
+    // script: the history comment names them (and what a bind mount shows),
+    // so that --cache-from never takes a RUN made from other input
+    const comment = ins.mounts.length || ins.network !== 'default' || script
+      ? `berth.run.v0 sha256:${cacheKey(script ? [ins.network, mountSpec, bound, script.content] : [ins.network, mountSpec, bound])}`
+      : undefined;
     const hit = await this.cached(key, { parent: prev, base: prev, createdBy, ...(comment ? { comment } : {}) });
     if (hit) return hit;
     const executor = this.deps.executor;
-    if (!executor) throw new RunError('RUN is not available: this berthd has no executor (it needs root, unshare, pivot_root and busybox)');
+    if (!executor) throw new RunError('RUN is not available: this berthd has no OCI runtime to run build steps with');
     const id = containerId();
     this.emit(` ---> Running in ${id.slice(0, 12)}\n`);
     const st = cloneState(prev);
     st.key = key;
     const proxies = this.args.proxies();
-    const runEnv = [...env, ...argPairs, ...[...proxies].filter(([k]) => !declared.has(k)).map(([k, v]) => `${k}=${v}`)];
+    // docker's daemon gives every container HOSTNAME (HOME comes from the runtime, from the user's passwd entry)
+    const runEnv = [...(names.has('HOSTNAME') ? [] : [`HOSTNAME=${id.slice(0, 12)}`]), ...env, ...argPairs, ...[...proxies].filter(([k]) => !declared.has(k)).map(([k, v]) => `${k}=${v}`)];
     // --mount=type=bind,from=<stage|image>: read-only views mounted for the run
     const views = new Map<string, string>();
     const unmountViews: (() => void)[] = [];
@@ -362,7 +371,11 @@ export class Solver {
       views.set(from, v.root);
       return v.root;
     };
+    // The step's network (the build's first bridge RUN attaches it) is made while its rootfs is mounted.
+    const netReady = this.deps.network.get(ins.network === 'default' ? this.deps.networkMode : ins.network);
+    netReady.catch(() => {});
     let layer: boolean;
+    const mountpoints: string[] = [];
     try {
       layer = await this.layer(st, async (rootfs) => {
         const prepared = await prepareMounts(rootfs, ins.mounts, executor, {
@@ -374,22 +387,34 @@ export class Solver {
           },
           secret: (sid) => this.opts.secrets.get(sid),
         });
+        const scriptDir = script ? path.join(this.deps.tmp, `pipes-${id.slice(0, 12)}`) : undefined;
         try {
           const ids = lookupIds(rootfs, cfg.User || '0', false);
+          const net = await netReady;
+          const mounts = [...prepared.mounts];
+          if (script && scriptDir) {
+            fs.mkdirSync(scriptDir, { mode: 0o755 });
+            fs.writeFileSync(path.join(scriptDir, script.name), script.content, { mode: 0o755 });
+            mounts.push({ type: 'bind', source: scriptDir, target: HEREDOC_DIR, readOnly: true });
+          }
+          const hostname = id.slice(0, 12);
           const out = progressWriter(this.emit);
           // (a locked cache mount may have been waited for: the abort may have come meanwhile)
           this.checkCancelled();
           const r = await executor.run({
-            rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
-            network: ins.network === 'none' ? 'none' : 'host', hostname: id.slice(0, 12), mounts: prepared.mounts, stdout: out, stderr: out,
+            id, rootfs, args: argv, env: runEnv, cwd: cfg.WorkingDir || '/', uid: ids.uid, gid: ids.gid, groups: ids.groups,
+            network: net.network, hostname, etc: { hosts: net.hosts(hostname), resolvConf: net.resolvConf }, mounts, stdout: out, stderr: out,
+            // the stage's signal: aborted when another stage fails and when the build is cancelled
             signal: this.stageRun.signal,
           });
           this.checkCancelled();
           if (r.exitCode !== 0) throw new RunError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`);
         } finally {
           removeCreated(rootfs, prepared.created);
+          mountpoints.push(...prepared.created);
+          if (scriptDir) fs.rmSync(scriptDir, { recursive: true, force: true });
         }
-      });
+      }, mountpoints);
     } finally {
       for (const u of unmountViews) u();
       for (const r of releases) r();

@@ -1,6 +1,6 @@
 // The one wiring file: berthd's services are built here, in dependency order,
 // from the configuration. Nothing else reaches for a global.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -10,9 +10,10 @@ import { writeFileAtomic } from '../common/atomic.js';
 import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
 import { OverlaySnapshotter } from '../snapshot/index.js';
 import type { Credentials, RegistryClientOptions } from '../registry/index.js';
-import { applyChanges, Builder, NamespaceExecutor, namespaceExecutorAvailable, type Executor } from '../build/index.js';
+import { applyChanges, Builder } from '../build/index.js';
 import { CniNetworkManager, type NetworkManager } from '../network/index.js';
-import { Monitor } from '../runtime/index.js';
+import { Monitor, OciExecutor } from '../runtime/index.js';
+import { CniBuildNetworks } from './buildnet.js';
 import { ContainerService, ContainerStore, ExecService } from './containers/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
@@ -48,7 +49,6 @@ export class Daemon {
       const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, db });
       const meta = new ImageMetadataStore(db);
       const images = new ImageService({ content, meta, snapshotter, log, applyChanges });
-      const builder = new Builder({ images, db, root: `${paths.dataRoot}/build`, log, ...buildExecutor(`${paths.dataRoot}/build`, log) });
       // runc by default: crun 1.8 refuses hosts whose cgroup2 mount owns a controller in hybrid mode (these machines).
       const runtimes: Record<string, string> = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
       const runtime = runtimes[config.defaultRuntime ?? 'runc'];
@@ -62,6 +62,8 @@ export class Daemon {
         // e.g. the bridge belongs to another daemon: bridge attaches fail with this error; none and host still work
         log.error('bridge network unavailable', { err: String(err) });
       }
+      const executor = await buildExecutor(runtime, paths.execRoot, log);
+      const builder = new Builder({ images, db, root: `${paths.dataRoot}/build`, log, networks: new CniBuildNetworks(network, log), ...(executor ? { executor } : {}) });
       const containers = new ContainerService({ store, images, snapshotter, network, monitor, dir: paths.containers, log });
       await containers.recover();
       const exec = new ExecService(containers, monitor, `${paths.execRoot}/runtime/exec`);
@@ -99,19 +101,23 @@ export class Daemon {
 }
 
 /**
- * RUN steps run through the namespace executor (unshare + pivot_root) until
- * the runtime's runc-based executor replaces it here.
+ * RUN steps are containers of the daemon's default OCI runtime, with a state
+ * root of their own (so container recovery never sees them); a crash's
+ * leftovers are deleted here.
  */
-function buildExecutor(root: string, log: Logger): { executor?: Executor } {
-  const why = namespaceExecutorAvailable();
-  if (why) {
-    log.warn('builds cannot RUN commands', { reason: why });
-    return {};
+async function buildExecutor(runtime: string, execRoot: string, log: Logger): Promise<OciExecutor | undefined> {
+  if (process.getuid?.() !== 0) {
+    log.warn('builds cannot RUN commands', { reason: 'berthd is not root' });
+    return undefined;
   }
-  const dev = `${root}/dev`;
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  NamespaceExecutor.prepareDev(dev);
-  return { executor: new NamespaceExecutor(dev) };
+  if (!existsSync(runtime)) {
+    log.warn('builds cannot RUN commands', { reason: `${runtime} not found` });
+    return undefined;
+  }
+  const executor = new OciExecutor({ runtime, root: `${execRoot}/runtime/build`, bundles: `${execRoot}/runtime/build-bundles` });
+  const left = await executor.recover();
+  if (left.length) log.info('removed build containers left by a crash', { count: left.length });
+  return executor;
 }
 
 async function engineId(dataRoot: string): Promise<string> {

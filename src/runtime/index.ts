@@ -1,8 +1,11 @@
 // The runtime subsystem: OCI spec generation (pure), the conmon monitor with
-// runc, conmon's log format, and exec sessions.
+// runc, conmon's log format, exec sessions, and the Executor that runs build
+// steps as OCI containers.
 export { generateSpec, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, INIT_PATH, type OciSpec, type OciProcess, type SpecOptions, type BindMount, type TmpfsMount } from './spec.js';
 export { resolveUser, type ResolvedUser } from './user.js';
 export { Monitor, RuntimeCreateError, readPid, startFailureCode, type CreateOptions, type ExitInfo, type RuncState } from './monitor.js';
 export { readLog, parseRecord, recordSeconds, type LogRecord, type ReadLogOptions } from './logs.js';
 export { runExec, type ExecOptions, type ExecHandle } from './exec.js';
 export { LogRotator, rotatedFiles } from './rotate.js';
+export { OciExecutor, type OciExecutorOptions } from './ociexec.js';
+export type { Executor, ExecRequest, ExecResult, ExecMount, ExecNetwork } from './executor.js';

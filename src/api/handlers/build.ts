@@ -73,6 +73,7 @@ export function buildRoutes(r: Router): void {
       cacheFrom: cacheFromParam(q),
       ...(q.get('target') ? { target: q.get('target')! } : {}),
       ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
+      ...(q.get('networkmode') ? { networkMode: q.get('networkmode')! } : {}),
     };
     const res = ctx.res;
     const start = () => {
@@ -88,8 +89,14 @@ export function buildRoutes(r: Router): void {
       },
       aux: (obj) => write({ aux: obj }),
     };
+    // A client that goes away (docker build interrupted) cancels the build, as docker's daemon does.
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort(new Error('the client closed the connection: build cancelled'));
+    };
+    res.on('close', onClose);
     try {
-      const out = await ctx.daemon.builder.build(ctx.req, req, progress);
+      const out = await ctx.daemon.builder.build(ctx.req, req, progress, abort.signal);
       if (quiet) write({ stream: `${out.id}\n` });
       res.end();
     } catch (err) {
@@ -101,6 +108,8 @@ export function buildRoutes(r: Router): void {
       const msg = messageOf(err);
       const code = /returned a non-zero code: (\d+)$/.exec(msg);
       res.end(JSON.stringify({ errorDetail: { ...(code ? { code: Number(code[1]) } : {}), message: msg }, error: msg }) + '\r\n');
+    } finally {
+      res.off('close', onClose);
     }
   });
 

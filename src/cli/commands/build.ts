@@ -16,6 +16,7 @@ interface Opts {
   label: string[];
   platform?: string;
   cacheFrom: string[];
+  network?: string;
 }
 
 const many = (v: string, p: string[] = []) => [...p, v];
@@ -64,6 +65,7 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
     .option('--secret <spec>', 'Secret to expose to the build (id=mysecret,src=/local/secret)', many, [])
     .option('--label <label>', 'Set metadata for an image', many, [])
     .option('--platform <platform>', 'Set platform if server is multi-platform capable')
+    .option('--network <mode>', 'Set the networking mode for the RUN instructions during build: default (the bridge), host or none', undefined)
     .action(async (dir: string, o: Opts) => {
       const buildArgs: Record<string, string | null> = {};
       for (const a of o.buildArg) {
@@ -87,7 +89,7 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
       const res = await c.request('POST', '/build', {
         query: {
           t: o.tag, dockerfile: dir === '-' && o.file ? o.file : dockerfile, buildargs: JSON.stringify(buildArgs), target: o.target,
-          nocache: o.cache === false ? '1' : undefined, q: o.quiet ? '1' : undefined, labels: JSON.stringify(labels), platform: o.platform,
+          nocache: o.cache === false ? '1' : undefined, q: o.quiet ? '1' : undefined, labels: JSON.stringify(labels), platform: o.platform, networkmode: o.network,
           cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
         },
         body,
