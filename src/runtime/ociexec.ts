@@ -1,7 +1,8 @@
 // OciExecutor: every RUN step of a build is a real OCI container. For each
 // run it writes a bundle (config.json from generateSpec, so a build step
 // gets what `berth run` gives a container: docker's capabilities, masked and
-// read-only paths, the seccomp filter, no-new-privileges, its own cgroup;
+// read-only paths, the seccomp filter, its own cgroup (no no-new-privileges,
+// as neither docker builder sets it: a USER's sudo in a RUN works);
 // plus the step's hosts/hostname/resolv.conf), runs `<runtime> run` in the
 // foreground with the step's stdout/stderr as its stdio (no conmon: nothing
 // outlives the step), and always removes the bundle and any runtime state.

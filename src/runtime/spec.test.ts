@@ -21,7 +21,8 @@ describe('generateSpec', () => {
   it('has docker defaults', () => {
     const s = generateSpec(base);
     assert.deepEqual(s.process.capabilities.bounding, DEFAULT_CAPABILITIES);
-    assert.equal(s.process.noNewPrivileges, true);
+    assert.equal(s.process.noNewPrivileges, false, 'as docker: setuid programs (sudo) work unless --security-opt no-new-privileges');
+    assert.equal(generateSpec({ ...base, noNewPrivileges: true }).process.noNewPrivileges, true);
     assert.equal(s.process.cwd, '/');
     assert.equal(s.linux.cgroupsPath, '/berth/abc');
     assert.deepEqual(s.linux.namespaces.map((n) => n.type).sort(), ['ipc', 'mount', 'network', 'pid', 'uts']);

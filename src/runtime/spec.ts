@@ -97,6 +97,8 @@ export interface SpecOptions {
   capDrop?: string[];
   /** --security-opt seccomp=unconfined */
   seccompUnconfined?: boolean;
+  /** --security-opt no-new-privileges: off unless asked for, as docker (run and both builders) */
+  noNewPrivileges?: boolean;
   /** --ulimit, as OCI rlimits */
   ulimits?: { type: string; hard: number; soft: number }[];
 }
@@ -192,7 +194,7 @@ export function generateSpec(o: SpecOptions): OciSpec {
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       // No rlimits of its own: like docker, the container inherits the daemon's (raising them needs CAP_SYS_RESOURCE).
       rlimits: o.ulimits ?? [],
-      noNewPrivileges: true,
+      noNewPrivileges: !!o.noNewPrivileges,
     },
     root: { path: o.rootfs, readonly: !!o.readonlyRootfs },
     hostname: o.hostname,

@@ -85,7 +85,7 @@ function cgroupDirs(id12: string): string[] {
 
 test('RUN is a container: seccomp, docker capabilities, its own cgroup, hostname and /etc files', { skip }, async () => {
   const dir = context(`FROM busybox
-RUN grep -E '^(Seccomp|CapEff|CapBnd):' /proc/self/status | tr -d '\\t' | sed 's/:/=/'; \\
+RUN grep -E '^(Seccomp|CapEff|CapBnd|NoNewPrivs):' /proc/self/status | tr -d '\\t' | sed 's/:/=/'; \\
     echo "CGROUP=$(awk -F: '$2 == "pids" || $1 == "0" { print $3; exit }' /proc/self/cgroup)"; \\
     echo "HOST=$(hostname)"; echo "ENVHOST=$HOSTNAME"; echo "HOMEDIR=$HOME"; \\
     echo "ETCHOSTNAME=$(cat /etc/hostname)"; echo "HOSTSLINE=$(tail -1 /etc/hosts | tr '\\t' ' ')"; \\
@@ -95,6 +95,7 @@ RUN grep -E '^(Seccomp|CapEff|CapBnd):' /proc/self/status | tr -d '\\t' | sed 's
   const [id12] = containerIds(out);
   assert.ok(id12, out);
   assert.deepEqual(marks(out, 'Seccomp'), ['2'], 'seccomp filter mode');
+  assert.deepEqual(marks(out, 'NoNewPrivs'), ['0'], "as docker's builders: a USER's setuid programs (sudo) work");
   // docker's default set (moby oci/caps/defaults.go): what `docker run busybox grep CapEff /proc/self/status` shows
   assert.deepEqual(marks(out, 'CapEff'), ['00000000a80425fb']);
   assert.deepEqual(marks(out, 'CapBnd'), ['00000000a80425fb']);

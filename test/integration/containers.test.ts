@@ -224,6 +224,12 @@ test('--log-opt max-size/max-file rotates the log and keeps max-file files', { s
   ok(d.berth(['rm', '-f', 'chatty']), 'rm');
 });
 
+test('no-new-privileges: off by default (as docker), on with --security-opt no-new-privileges', { skip }, () => {
+  assert.match(ok(d.berth(['run', '--rm', ...NET, 'busybox', 'grep', 'NoNewPrivs', '/proc/self/status']), 'run'), /NoNewPrivs:\s+0/);
+  assert.match(ok(d.berth(['run', '--rm', ...NET, '--security-opt', 'no-new-privileges', 'busybox', 'grep', 'NoNewPrivs', '/proc/self/status']), 'run nnp'), /NoNewPrivs:\s+1/);
+  assert.match(ok(d.berth(['run', '--rm', ...NET, '--security-opt', 'no-new-privileges:false', 'busybox', 'grep', 'NoNewPrivs', '/proc/self/status']), 'run nnp false'), /NoNewPrivs:\s+0/);
+});
+
 test('default seccomp filter: unshare of a user namespace is refused unless unconfined', { skip }, () => {
   assert.match(ok(d.berth(['run', '--rm', ...NET, 'busybox', 'grep', 'Seccomp:', '/proc/self/status']), 'status'), /Seccomp:\s+2/);
   const r = d.berth(['run', '--rm', ...NET, 'busybox', 'unshare', '-U', 'true']);

@@ -58,7 +58,7 @@ export function defaultHostConfig(h: Partial<HostConfig>): HostConfig {
     if (!RLIMITS.includes(u.Name) || !Number.isInteger(u.Soft) || !Number.isInteger(u.Hard) || u.Soft > u.Hard) throw invalidArgument(`invalid ulimit ${u.Name}=${u.Soft}:${u.Hard}`);
   }
   for (const o of h.SecurityOpt ?? []) {
-    if (!/^(seccomp[=:]unconfined|no-new-privileges(:true|=true)?|apparmor[=:]unconfined|label[=:]disable)$/.test(o)) throw invalidArgument(`security option not supported by berth: ${o}`);
+    if (!/^(seccomp[=:]unconfined|no-new-privileges([:=](true|false))?|apparmor[=:]unconfined|label[=:]disable)$/.test(o)) throw invalidArgument(`security option not supported by berth: ${o}`);
   }
   return {
     Binds: h.Binds ?? null,
@@ -217,5 +217,6 @@ export function specOptions(c: ContainerRecord, rootfs: string, net: NetworkAtta
     capDrop: h.CapDrop ?? [],
     ulimits: (h.Ulimits ?? []).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
     seccompUnconfined: (h.SecurityOpt ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o)),
+    noNewPrivileges: (h.SecurityOpt ?? []).some((o) => /^no-new-privileges([:=]true)?$/.test(o)),
   };
 }
