@@ -13,6 +13,8 @@ import { formatReference, parseReference, withDefaultTag, type Reference } from 
 import { MediaType } from '../oci/mediatypes.js';
 import type { Manifest } from '../oci/image.js';
 import { ociArch, type ImageService } from '../image/index.js';
+import type { BuildEvent } from './events.js';
+import type { Credentials } from '../registry/index.js';
 import { BuildCache } from './cache.js';
 import { usableSource, type CacheSource } from './cachefrom.js';
 import { extractContext } from './context/extract.js';
@@ -40,10 +42,23 @@ export interface BuildRequest {
   cacheFrom?: readonly string[];
   /** the network of RUN steps without --network: docker's networkmode (default/bridge, host, none) */
   networkMode?: string;
+  /** X-Registry-Config: credentials for pulling base images, by registry host */
+  registryConfig?: Readonly<Record<string, Credentials>>;
+}
+
+/**
+ * A pull's progress as the legacy builder's text: the status lines, not the
+ * byte counters ("Downloading", "Extracting" with a bar), which a stream of
+ * text cannot redraw.
+ */
+function pullLine(m: PullMessage): string {
+  if (!m.status || /^(Downloading|Extracting|Verifying Checksum|Waiting)$/.test(m.status)) return '';
+  return m.id ? `${m.id}: ${m.status}\n` : `${m.status}\n`;
 }
 
 export interface BuildProgress {
-  stream(text: string): void;
+  /** a message of the legacy stream; `ev` says what it is (the `berth` field, see events.ts) */
+  stream(text: string, ev?: BuildEvent): void;
   aux(obj: Record<string, unknown>): void;
 }
 
@@ -53,9 +68,21 @@ export interface BuilderDeps {
   executor?: Executor;
   /** per-build networks for RUN steps */
   networks: BuildNetworks;
+  /**
+   * Pull an image a FROM (or COPY --from, RUN --mount from=) names that is not
+   * here, as docker's builders do; `auth` is the request's registry
+   * credentials by registry host. Without it such an image is "No such image".
+   */
+  pull?(ref: string, auth: Readonly<Record<string, Credentials>> | undefined, progress: (m: PullMessage) => void): Promise<void>;
   /** the builder's state directory (scratch space, cache mounts) */
   root: string;
   log: Logger;
+}
+
+/** what a pull reports (docker's JSON progress message) */
+export interface PullMessage {
+  status?: string;
+  id?: string;
 }
 
 export interface BuildResult {
@@ -161,9 +188,9 @@ export class Builder {
 
   private finish(id: string, tags: Reference[], progress: BuildProgress): BuildResult {
     progress.aux({ ID: id });
-    progress.stream(`Successfully built ${id.slice(7, 19)}\n`);
+    progress.stream(`Successfully built ${id.slice(7, 19)}\n`, { kind: 'built', id });
     const shown = tags.map((r) => formatReference(r, true));
-    for (const t of shown) progress.stream(`Successfully tagged ${t}\n`);
+    for (const t of shown) progress.stream(`Successfully tagged ${t}\n`, { kind: 'tagged', name: t });
     return { id, tags: shown };
   }
 
@@ -239,11 +266,14 @@ export class Builder {
         }
         const cacheFrom = req.cacheFrom?.length ? await this.cacheSources(req.cacheFrom) : undefined;
         const solver = new Solver(
-          { images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), network, networkMode, tmp, cacheMounts: this.cacheMounts, ...(signal ? { signal } : {}) },
+          {
+            images, cache: this.cache, ...(this.deps.executor ? { executor: this.deps.executor } : {}), network, networkMode, tmp, cacheMounts: this.cacheMounts, ...(signal ? { signal } : {}),
+            ...(this.deps.pull ? { pull: (ref: string, say: (text: string) => void) => this.deps.pull!(ref, req.registryConfig, (m) => say(pullLine(m))) } : {}),
+          },
           df, graph, args,
           { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets, ...(cacheFrom ? { cacheFrom } : {}) },
           ctxDir,
-          (t) => progress.stream(t),
+          (t, ev) => progress.stream(t, ev),
         );
         const state = await solver.solve();
         // No step runs any more: the network goes while the image is written.

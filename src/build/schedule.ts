@@ -5,6 +5,7 @@
 // are held back until every earlier stage has printed. The first failure
 // aborts the rest; the build then reports the first real failure in
 // Dockerfile order (not the cancellations it caused).
+import type { BuildEvent, Emit } from './events.js';
 
 /** A stage that did not run to its end because another one failed. */
 export class StageCancelled extends Error {
@@ -18,18 +19,18 @@ export interface StageTask<T> {
   index: number;
   /** indexes of the tasks this one needs (all lower than its own) */
   deps: ReadonlySet<number>;
-  run(emit: (text: string) => void, signal: AbortSignal): Promise<T>;
+  run(emit: Emit, signal: AbortSignal): Promise<T>;
 }
 
 /** Holds each stage's output until every earlier stage has printed. */
 export class OrderedOutput {
-  private readonly held = new Map<number, string[]>();
+  private readonly held = new Map<number, [string, BuildEvent | undefined][]>();
   private readonly finished = new Set<number>();
   private pos = 0;
 
   constructor(
     private readonly order: readonly number[],
-    private readonly out: (text: string) => void,
+    private readonly out: Emit,
   ) {
     for (const i of order) this.held.set(i, []);
   }
@@ -38,9 +39,9 @@ export class OrderedOutput {
     return this.order[this.pos];
   }
 
-  emit(index: number, text: string): void {
-    if (index === this.live) this.out(text);
-    else this.held.get(index)?.push(text);
+  emit(index: number, text: string, ev?: BuildEvent): void {
+    if (index === this.live) this.out(text, ev);
+    else this.held.get(index)?.push([text, ev]);
   }
 
   /** `index` has printed all it will; the stages after it may follow. */
@@ -50,7 +51,7 @@ export class OrderedOutput {
       this.pos++;
       const next = this.live;
       if (next === undefined) break;
-      for (const t of this.held.get(next)!) this.out(t);
+      for (const [t, ev] of this.held.get(next)!) this.out(t, ev);
       this.held.set(next, []);
     }
   }
@@ -76,7 +77,7 @@ class Slots {
   }
 }
 
-export async function runStages<T>(tasks: readonly StageTask<T>[], limit: number, out: (text: string) => void, outer?: AbortSignal): Promise<Map<number, T>> {
+export async function runStages<T>(tasks: readonly StageTask<T>[], limit: number, out: Emit, outer?: AbortSignal): Promise<Map<number, T>> {
   const sorted = [...tasks].sort((a, b) => a.index - b.index);
   const output = new OrderedOutput(sorted.map((t) => t.index), out);
   const abort = new AbortController();
@@ -97,7 +98,7 @@ export async function runStages<T>(tasks: readonly StageTask<T>[], limit: number
         }
         return await slots.run(async () => {
           if (abort.signal.aborted) throw new StageCancelled(`stage ${t.index}`);
-          return await t.run((text) => output.emit(t.index, text), abort.signal);
+          return await t.run((text, ev) => output.emit(t.index, text, ev), abort.signal);
         });
       } catch (err) {
         abort.abort();

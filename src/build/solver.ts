@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Digest } from '../common/digest.js';
+import { isKind } from '../common/errors.js';
 import type { ImageService } from '../image/index.js';
 import type { ImageConfig } from '../oci/image.js';
 import type { BuildCache } from './cache.js';
@@ -27,6 +28,7 @@ import { copyStep, type CopyStepEnv } from './copystep.js';
 import { runStages, StageCancelled } from './schedule.js';
 import { matchCacheFrom, type CacheSource } from './cachefrom.js';
 import { linkedLayer } from './link.js';
+import type { Emit } from './events.js';
 
 export interface SolveOptions {
   noCache: boolean;
@@ -65,11 +67,13 @@ export interface SolverDeps {
   tmp: string;
   /** RUN --mount=type=cache directories (the daemon's, shared by concurrent builds) */
   cacheMounts: CacheMounts;
+  /** pull an image that is not here (a FROM, COPY --from or RUN --mount from=), saying what happens */
+  pull?(ref: string, say: (text: string) => void): Promise<void>;
   /** aborts the build: every stage stops (a running step is killed), no further step starts */
   signal?: AbortSignal;
 }
 
-export type Emit = (text: string) => void;
+export type { Emit } from './events.js';
 
 /** How many stages build at once. */
 export const PARALLEL_STAGES = 4;
@@ -77,8 +81,9 @@ export const PARALLEL_STAGES = 4;
 /** What belongs to the stage being built (stages run concurrently). */
 interface StageRun {
   index: number;
-  /** the number of the step printed last */
+  /** the number of the step printed last, and when it began (performance.now()) */
   step: number;
+  stepStart: number;
   emit: Emit;
   signal: AbortSignal;
   /** the --cache-from source this stage took a step from: its later steps look only there */
@@ -94,6 +99,7 @@ export class Solver {
   // the step methods stay as they were when there was one stage at a time.
   private readonly current = new AsyncLocalStorage<StageRun>();
   private readonly unpacked = new Map<string, Promise<void>>();
+  private readonly pulls = new Map<string, Promise<void>>();
   /** content digests of bind-mount sources in the context (which does not change during a build) */
   private readonly contextDigests = new Map<string, string>();
 
@@ -119,7 +125,7 @@ export class Solver {
       index: s.index,
       deps: this.graph.deps.get(s.index) ?? new Set<number>(),
       run: (emit: Emit, sig: AbortSignal) =>
-        this.current.run({ index: s.index, step: this.firstStep.get(s.index)!, emit, signal: sig }, async () => {
+        this.current.run({ index: s.index, step: this.firstStep.get(s.index)!, stepStart: performance.now(), emit, signal: sig }, async () => {
           const st = await this.stage(s);
           this.results.set(s.index, st);
           return st;
@@ -152,11 +158,23 @@ export class Solver {
     this.checkCancelled();
     const r = this.stageRun;
     r.step++;
-    r.emit(`Step ${r.step}/${this.total} : ${text}\n`);
+    r.stepStart = performance.now();
+    r.emit(`Step ${r.step}/${this.total} : ${text}\n`, { kind: 'step', step: r.step, total: this.total, text });
   }
 
-  private done(st: State): void {
-    this.emit(` ---> ${(st.image?.id ?? configId(st.config)).slice(7, 19)}\n`);
+  /** ` ---> <id>` (`id` '' for scratch, as docker prints it) */
+  private done(st: State, id = (st.image?.id ?? configId(st.config)).slice(7, 19)): void {
+    const r = this.stageRun;
+    r.emit(` ---> ${id}\n`, { kind: 'done', step: r.step, seconds: (performance.now() - r.stepStart) / 1000 });
+  }
+
+  private usingCache(text = ' ---> Using cache\n'): void {
+    const r = this.stageRun;
+    r.emit(text, { kind: 'cached', step: r.step });
+  }
+
+  private chatter(text: string): void {
+    this.emit(text, { kind: 'chatter' });
   }
 
   /** An image or an earlier stage, by name, as a state. */
@@ -168,9 +186,34 @@ export class Solver {
       if (!st) throw new Error(`stage ${r.stage.name ?? r.stage.index} has not been built`);
       return cloneState(st);
     }
-    const img = await this.deps.images.get(r.image!);
+    const img = await this.image(r.image!);
     await this.deps.images.unpack(img.config, img.manifest.layers);
     return { config: structuredClone(img.config), layers: [...img.manifest.layers], key: img.record.id };
+  }
+
+  /**
+   * A step's failure names where it is (`Dockerfile:3: COPY failed: ...`),
+   * as parse errors do; docker's own words follow unchanged. Cancellations
+   * and errors that already say where they are pass as they are.
+   */
+  private atLine(err: unknown, line: number): unknown {
+    if (!(err instanceof Error) || err instanceof StageCancelled || err.name === 'AbortError' || line <= 0) return err;
+    const where = `${this.df.file}:${line}: `;
+    if (!err.message.startsWith(`${this.df.file}:`)) err.message = where + err.message;
+    return err;
+  }
+
+  /** A local image, pulled first when it is not here (once per build, however many stages name it). */
+  private async image(ref: string): ReturnType<ImageService['get']> {
+    try {
+      return await this.deps.images.get(ref);
+    } catch (err) {
+      if (!this.deps.pull || !isKind(err, 'NotFound')) throw err;
+    }
+    let p = this.pulls.get(ref);
+    if (!p) this.pulls.set(ref, (p = this.deps.pull(ref, (t) => t && this.emit(t))));
+    await p;
+    return this.deps.images.get(ref);
   }
 
   private scratch(): State {
@@ -185,14 +228,17 @@ export class Solver {
   private async stage(s: Stage): Promise<State> {
     this.header(s.node.original);
     const baseName = expandWord(s.base, this.args.meta, this.df.escape);
-    let st = await this.refState(baseName, s.index);
+    let st = await this.refState(baseName, s.index).catch((err: unknown) => {
+      throw this.atLine(err, s.node.startLine);
+    });
     st.config.config ??= {};
     // as both docker builders: a stage without PATH gets the default one, in the image too
     const env0 = st.config.config.Env ?? [];
     if (!env0.some((e) => e.startsWith('PATH='))) st.config.config.Env = [DEFAULT_PATH, ...env0];
     const declared = new Map<string, string>();
     const meta: MetaState = { cfg: st.config.config, cmdSet: false };
-    if (st.key.startsWith('sha256:')) this.emit(` ---> ${st.key.slice(7, 19)}\n`);
+    if (st.key.startsWith('sha256:')) this.done(st, st.key.slice(7, 19));
+    else if (baseName.toLowerCase() === 'scratch') this.done(st, '');
     else this.done(st);
     // the base image's ONBUILD triggers run first, then are cleared
     const triggers = st.config.config.OnBuild ?? [];
@@ -206,7 +252,12 @@ export class Solver {
     for (const ins of [...instructions, ...s.instructions]) {
       this.checkCancelled();
       if (isTrigger-- <= 0) this.header(ins.node.original);
-      st = await this.instruction(s, st, ins, declared, meta);
+      try {
+        st = await this.instruction(s, st, ins, declared, meta);
+      } catch (err) {
+        // a base image's ONBUILD trigger fails at the FROM that brought it
+        throw this.atLine(err, instructions.includes(ins) ? s.node.startLine : ins.node.startLine);
+      }
       meta.cfg = st.config.config!;
       if (isTrigger < 0) this.done(st);
     }
@@ -224,7 +275,7 @@ export class Solver {
       this.deps.cache.delete(key);
       return undefined;
     }
-    this.emit(' ---> Using cache\n');
+    this.usingCache();
     return { config, layers, key };
   }
 
@@ -245,7 +296,7 @@ export class Solver {
       st.config = structuredClone(src.config);
       st.layers = [...src.layers];
       st.image = { id: src.id, target: src.target };
-      this.emit(' ---> Using cache\n');
+      this.usingCache();
       return this.record(st);
     }
     if (hit.layer) {
@@ -253,7 +304,7 @@ export class Solver {
       st.config.rootfs = { type: 'layers', diff_ids: [...st.config.rootfs.diff_ids, hit.layer.diffId] };
     }
     addHistory(st, structuredClone(hit.entry));
-    this.emit(' ---> Using cache\n');
+    this.usingCache();
     return this.record(st);
   }
 
@@ -288,7 +339,7 @@ export class Solver {
       const st = cloneState(prev);
       st.key = key;
       const layer = linkKey
-        ? await linkedLayer({ images: this.deps.images, cache: this.deps.cache, tmp: this.deps.tmp, epoch: this.opts.epoch, noCache: this.opts.noCache, emit: this.emit }, st, linkKey, r)
+        ? await linkedLayer({ images: this.deps.images, cache: this.deps.cache, tmp: this.deps.tmp, epoch: this.opts.epoch, noCache: this.opts.noCache, emit: (t) => this.usingCache(t) }, st, linkKey, r)
         : await r.execute(async (work) => this.layer(st, work));
       addHistory(st, { created, created_by: r.createdBy, ...(r.comment ? { comment: r.comment } : {}), ...(layer ? {} : { empty_layer: true }) });
       return this.record(st);
@@ -352,7 +403,7 @@ export class Solver {
     const executor = this.deps.executor;
     if (!executor) throw new RunError('RUN is not available: this berthd has no OCI runtime to run build steps with');
     const id = containerId();
-    this.emit(` ---> Running in ${id.slice(0, 12)}\n`);
+    this.chatter(` ---> Running in ${id.slice(0, 12)}\n`);
     const st = cloneState(prev);
     st.key = key;
     const proxies = this.args.proxies();
@@ -398,7 +449,8 @@ export class Solver {
             mounts.push({ type: 'bind', source: scriptDir, target: HEREDOC_DIR, readOnly: true });
           }
           const hostname = id.slice(0, 12);
-          const out = progressWriter(this.emit);
+          const run = this.stageRun;
+          const out = progressWriter((t) => run.emit(t, { kind: 'output', step: run.step, at: (performance.now() - run.stepStart) / 1000 }));
           // (a locked cache mount may have been waited for: the abort may have come meanwhile)
           this.checkCancelled();
           const r = await executor.run({
@@ -419,7 +471,7 @@ export class Solver {
       for (const u of unmountViews) u();
       for (const r of releases) r();
     }
-    this.emit(`Removing intermediate container ${id.slice(0, 12)}\n`);
+    this.chatter(`Removing intermediate container ${id.slice(0, 12)}\n`);
     addHistory(st, { created, created_by: createdBy, ...(comment ? { comment } : {}), ...(layer ? {} : { empty_layer: true }) });
     return this.record(st);
   }

@@ -105,6 +105,21 @@ export function getCredentials(key: string): AuthConfig {
   return out;
 }
 
+/**
+ * Every stored credential, by registry (docker's GetAllCredentials: what
+ * `build` sends as X-Registry-Config so the daemon can pull base images).
+ * A credsStore holds more than the config file names; those are not listed.
+ */
+export function allCredentials(): Record<string, AuthConfig> {
+  const c = readConfig();
+  const out: Record<string, AuthConfig> = {};
+  for (const key of new Set([...Object.keys(c.auths ?? {}), ...Object.keys(c.credHelpers ?? {})])) {
+    const a = getCredentials(key);
+    if (a.username || a.password || a.identitytoken) out[key] = a;
+  }
+  return out;
+}
+
 /** Store credentials; returns where they went ("file" warns that they are unencrypted). */
 export function storeCredentials(key: string, a: AuthConfig): 'file' | 'helper' {
   const c = readConfig();

@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import type { Logger } from '../common/log.js';
 import { invalidArgument } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic.js';
-import { ImageMetadataStore, ImageService, LocalContentStore } from '../image/index.js';
+import { ImageMetadataStore, ImageService, LocalContentStore, pullImage } from '../image/index.js';
+import { parseReference, withDefaultTag } from '../common/reference.js';
 import { OverlaySnapshotter } from '../snapshot/index.js';
 import type { Credentials, RegistryClientOptions } from '../registry/index.js';
 import { applyChanges, Builder } from '../build/index.js';
@@ -63,7 +64,15 @@ export class Daemon {
         log.error('bridge network unavailable', { err: String(err) });
       }
       const executor = await buildExecutor(runtime, paths.execRoot, log);
-      const builder = new Builder({ images, db, root: `${paths.dataRoot}/build`, log, networks: new CniBuildNetworks(network, log), ...(executor ? { executor } : {}) });
+      const builder = new Builder({
+        images, db, root: `${paths.dataRoot}/build`, log, networks: new CniBuildNetworks(network, log), ...(executor ? { executor } : {}),
+        // a base image that is not here is pulled, as docker's builders do
+        pull: async (ref, auth, progress) => {
+          const r = withDefaultTag(parseReference(ref));
+          const creds = auth?.[r.domain];
+          await pullImage(images, { ref: r, registry: registryOptionsFor(config, creds), progress });
+        },
+      });
       const containers = new ContainerService({ store, images, snapshotter, network, monitor, dir: paths.containers, log });
       await containers.recover();
       const exec = new ExecService(containers, monitor, `${paths.execRoot}/runtime/exec`);
@@ -76,12 +85,7 @@ export class Daemon {
 
   /** How to reach registries: the daemon's insecure-registries and mirrors, and the caller's credentials. */
   registryOptions(credentials?: Credentials): RegistryClientOptions {
-    return {
-      insecureRegistries: this.config.insecureRegistries,
-      mirrors: this.config.registryMirrors,
-      userAgent: `berth/${versionInfo().Version}`,
-      ...(credentials ? { credentials } : {}),
-    };
+    return registryOptionsFor(this.config, credentials);
   }
 
   async info(): Promise<SystemInfo> {
@@ -133,4 +137,13 @@ async function engineId(dataRoot: string): Promise<string> {
 
 export function hostname(): string {
   return os.hostname();
+}
+
+function registryOptionsFor(config: DaemonConfig, credentials?: Credentials): RegistryClientOptions {
+  return {
+    insecureRegistries: config.insecureRegistries,
+    mirrors: config.registryMirrors,
+    userAgent: `berth/${versionInfo().Version}`,
+    ...(credentials ? { credentials } : {}),
+  };
 }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TestDaemon, isRoot, useDaemon, ok, REPO, which } from '../helpers/daemon.js';
 import { makeTar } from '../helpers/tars.js';
+import { berthRegistry, PASS, USER } from '../helpers/registries.js';
 import { mergedTree, savedImage } from '../helpers/imagetree.js';
 
 const skip = !isRoot() ? 'needs root (overlay, namespaces)' : !which('busybox') ? 'needs busybox-static' : false;
@@ -113,6 +114,7 @@ RUN ["/bin/busybox", "cat", "/out/msg"]
   });
   const out = ok(d.berth(['build', '--build-arg', 'GREETING=hello', '--target', 'final', '-t', 'ms:final', dir]), 'build final');
   assert.doesNotMatch(out, /exit 7/, 'the broken stage is not needed and not built');
+  assert.match(out, /Step \d+\/\d+ : FROM scratch AS final\n ---> \n/, 'FROM scratch shows an empty id, as docker');
   const t = await tree('ms:final');
   assert.deepEqual([...t.tree.keys()].sort(), ['bin', 'bin/busybox', 'out', 'out/link', 'out/msg']);
   assert.equal(t.tree.get('out/link')!.link, 'msg');
@@ -172,7 +174,10 @@ test('RUN: output, a failing command exits with its code and the legacy message'
   const dir = context({ Dockerfile: 'FROM busybox\nRUN echo to-stdout && echo to-stderr >&2\nRUN exit 3\n' });
   const r = d.berth(['build', dir]);
   assert.equal(r.code, 3, r.stderr);
-  assert.match(r.stdout, /to-stdout\nto-stderr\n/);
+  // both streams are shown; their order across the two is not kept (runc copies a foreground
+  // container's stdout and stderr in separate goroutines; docker's separate FIFOs race too)
+  assert.match(r.stdout, /to-stdout\n/);
+  assert.match(r.stdout, /to-stderr\n/);
   assert.match(r.stderr, /The command '\/bin\/sh -c exit 3' returned a non-zero code: 3/);
   const net = context({ Dockerfile: 'FROM busybox\nRUN --network=none test "$(grep -c : /proc/net/dev)" = 1\nRUN test "$(id -u)" = 0 && test -d /proc/self && test -c /dev/null\nUSER nobody\nRUN test "$(id -u)" = 65534 && ! touch /bin/x\n' });
   ok(d.berth(['build', net]), 'network none, proc/dev, USER');
@@ -219,10 +224,18 @@ test('errors name the file and line; - reads a Dockerfile from stdin', { skip },
   const r = d.berth(['build', dir]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /Dockerfile:3: unknown instruction: RUNN/);
+  // failures while building name the line too, then docker's own words
   const missing = d.berth(['build', context({ Dockerfile: 'FROM busybox\nCOPY nope /x\n' })]);
-  assert.match(missing.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat nope: file does not exist/);
+  assert.match(missing.stderr, /^Dockerfile:2: COPY failed: file not found in build context or excluded by \.dockerignore: stat nope: file does not exist/);
   const outside = d.berth(['build', context({ Dockerfile: 'FROM busybox\nCOPY ../x /x\n' })]);
-  assert.match(outside.stderr, /Forbidden path outside the build context: \.\.\/x/);
+  assert.match(outside.stderr, /^Dockerfile:2: Forbidden path outside the build context: \.\.\/x/);
+  const runCtx = context({ 'build.Dockerfile': 'FROM busybox\n\nRUN true\nRUN exit 4\n' });
+  const run = d.berth(['build', '-f', path.join(runCtx, 'build.Dockerfile'), runCtx]);
+  assert.equal(run.code, 4);
+  assert.match(run.stderr, /^build\.Dockerfile:4: The command '\/bin\/sh -c exit 4' returned a non-zero code: 4/);
+  const base = d.berth(['build', context({ Dockerfile: '# a comment\nFROM 127.0.0.1:1/no-such-base\n' })]);
+  assert.equal(base.code, 1);
+  assert.match(base.stderr, /^Dockerfile:2: .*127\.0\.0\.1:1.*connection refused/, 'a missing base image is pulled (here: no registry answers)');
   const stdin = ok(d.berth(['build', '-t', 'stdin:1', '-'], { input: Buffer.from('FROM busybox\nENV FROM_STDIN=1\n') }), 'stdin');
   assert.match(stdin, /Successfully tagged stdin:1/);
   assert.deepEqual(inspect('stdin:1').Config['Env'], [PATH, 'FROM_STDIN=1']);
@@ -252,4 +265,40 @@ RUN --mount=type=cache,target=/cache --mount=type=tmpfs,target=/scratch cat /cac
   const t = (await tree('mnt:1')).tree;
   assert.ok(t.has('done'));
   for (const p of ['src', 'b', 'cache', 'scratch']) assert.ok(!t.has(p), `${p} left in the image`);
+});
+
+test('--progress=plain: BuildKit-style steps with durations, output with its time, CACHED; a bad type is refused', { skip }, () => {
+  const dir = context({ Dockerfile: 'FROM busybox\nRUN echo plain-out\nENV A=1\n' });
+  const cold = ok(d.berth(['build', '--no-cache', '--progress=plain', '-t', 'plain:1', dir]), 'plain cold');
+  assert.match(cold, /^#1 \[1\/3\] FROM busybox\n#1 DONE \d+\.\ds\n\n#2 \[2\/3\] RUN echo plain-out\n#2 \d+\.\d{3} plain-out\n#2 DONE \d+\.\ds\n\n#3 \[3\/3\] ENV A=1\n#3 DONE \d+\.\ds\n\n#4 exporting to image\n#4 writing image sha256:[0-9a-f]{64} done\n#4 naming to plain:1 done\n#4 DONE 0\.0s\n$/);
+  assert.doesNotMatch(cold, /Running in|Removing intermediate|--->/);
+  const warm = ok(d.berth(['build', '--progress=plain', '-t', 'plain:1', dir]), 'plain warm');
+  assert.match(warm, /#2 \[2\/3\] RUN echo plain-out\n#2 CACHED\n/);
+  assert.match(warm, /#3 \[3\/3\] ENV A=1\n#3 CACHED\n/);
+  const bad = d.berth(['build', '--progress=fancy', dir]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /invalid --progress "fancy": use auto, plain, tty or quiet/);
+});
+
+test('FROM an image that is not here pulls it from its registry (with the client\'s credentials), as docker', { skip }, async () => {
+  const reg = await berthRegistry(true);
+  const env = { ...process.env, DOCKER_CONFIG: path.join(d.root, `dockercfg${n++}`) };
+  try {
+    const name = `${reg.host}/base/bb:1`;
+    ok(d.berth(['tag', 'busybox:latest', name]), 'tag');
+    ok(d.berth(['login', '-u', USER, '--password-stdin', reg.host], { input: Buffer.from(PASS), env }), 'login');
+    ok(d.berth(['push', name], { env }), 'push');
+    ok(d.berth(['rmi', name]), 'rmi the local copy');
+    const dir = context({ Dockerfile: `FROM ${name}\nRUN echo pulled-base > /m\n` });
+    const out = ok(d.berth(['build', '-t', 'frompull:1', dir], { env }), 'build pulls its base');
+    assert.match(out, /Status: Downloaded newer image for /);
+    assert.match(ok(d.berth(['images', '--format', '{{.Repository}}:{{.Tag}}']), 'images'), new RegExp(`${name.replace(/[.:/]/g, '\\$&')}`));
+    // without credentials the registry refuses, and the build says so at the FROM line
+    ok(d.berth(['rmi', name]), 'rmi again');
+    const anon = d.berth(['build', '--no-cache', dir], { env: { ...process.env, DOCKER_CONFIG: path.join(d.root, `empty${n++}`) } });
+    assert.notEqual(anon.code, 0);
+    assert.match(anon.stderr, /^Dockerfile:1: /);
+  } finally {
+    await reg.stop();
+  }
 });

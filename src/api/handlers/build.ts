@@ -3,6 +3,7 @@
 // message stream ({"stream": "Step 1/4 : ..."}, {"aux": {"ID": ...}}, and
 // {"errorDetail", "error"} when a step fails). An error before anything was
 // written is an ordinary HTTP error, as docker's daemon answers.
+import { registryConfig } from './distribution.js';
 import { BerthError, invalidArgument, messageOf } from '../../common/errors.js';
 import { DockerfileError, type BuildProgress } from '../../daemon/index.js';
 import { boolParam, type Ctx, type Router } from '../router.js';
@@ -70,6 +71,7 @@ export function buildRoutes(r: Router): void {
       noCache: boolParam(q, 'nocache'),
       labels: Object.fromEntries([...labels].map(([k, v]) => [k, v ?? ''])),
       secrets: secretsOf(ctx),
+      registryConfig: registryConfig(ctx.req.headers['x-registry-config']),
       cacheFrom: cacheFromParam(q),
       ...(q.get('target') ? { target: q.get('target')! } : {}),
       ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
@@ -84,8 +86,9 @@ export function buildRoutes(r: Router): void {
       res.write(JSON.stringify(obj) + '\r\n');
     };
     const progress: BuildProgress = {
-      stream: (text) => {
-        if (!quiet) write({ stream: text });
+      // `berth`: what the message is, for `berth build --progress=plain` (the docker CLI ignores it)
+      stream: (text, ev) => {
+        if (!quiet) write(ev ? { stream: text, berth: ev } : { stream: text });
       },
       aux: (obj) => write({ aux: obj }),
     };

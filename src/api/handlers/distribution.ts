@@ -21,6 +21,29 @@ export function registryAuth(header: string | string[] | undefined): Credentials
     // docker ignores an undecodable header and pulls anonymously
     return undefined;
   }
+  return credentialsOf(j);
+}
+
+/** X-Registry-Config (sent with /build): base64url JSON of {"<registry>": {username, password, auth, ...}}. */
+export function registryConfig(header: string | string[] | undefined): Record<string, Credentials> {
+  const h = Array.isArray(header) ? header[0] : header;
+  const out: Record<string, Credentials> = {};
+  if (!h) return out;
+  let j: unknown;
+  try {
+    j = JSON.parse(Buffer.from(h, 'base64').toString('utf8'));
+  } catch {
+    return out; // as X-Registry-Auth: an undecodable header means anonymous pulls
+  }
+  if (typeof j !== 'object' || j === null) return out;
+  for (const [addr, v] of Object.entries(j as Record<string, unknown>)) {
+    const c = typeof v === 'object' && v !== null ? credentialsOf(v as Record<string, unknown>) : undefined;
+    if (c) out[serverDomain(addr)] = c;
+  }
+  return out;
+}
+
+function credentialsOf(j: Record<string, unknown>): Credentials | undefined {
   if (typeof j !== 'object' || j === null) return undefined;
   const s = (k: string) => (typeof j[k] === 'string' && j[k] !== '' ? (j[k] as string) : undefined);
   let username = s('username');

@@ -4,6 +4,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { contextTar } from '../buildcontext.js';
+import { PlainProgress } from '../buildprogress.js';
+import { allCredentials } from '../credentials.js';
+import type { BuildEvent } from '../../api/types.js';
 
 interface Opts {
   tag: string[];
@@ -17,6 +20,7 @@ interface Opts {
   platform?: string;
   cacheFrom: string[];
   network?: string;
+  progress: string;
 }
 
 const many = (v: string, p: string[] = []) => [...p, v];
@@ -65,8 +69,12 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
     .option('--secret <spec>', 'Secret to expose to the build (id=mysecret,src=/local/secret)', many, [])
     .option('--label <label>', 'Set metadata for an image', many, [])
     .option('--platform <platform>', 'Set platform if server is multi-platform capable')
+    .option('--progress <type>', 'Set type of progress output (auto, plain, tty, quiet). plain: BuildKit\'s format with step durations', 'auto')
     .option('--network <mode>', 'Set the networking mode for the RUN instructions during build: default (the bridge), host or none', undefined)
     .action(async (dir: string, o: Opts) => {
+      if (!['auto', 'plain', 'tty', 'quiet'].includes(o.progress)) throw new Error(`invalid --progress "${o.progress}": use auto, plain, tty or quiet`);
+      const quiet = o.quiet || o.progress === 'quiet';
+      const plain = o.progress === 'plain' && !quiet ? new PlainProgress(ctx.out) : undefined;
       const buildArgs: Record<string, string | null> = {};
       for (const a of o.buildArg) {
         const i = a.indexOf('=');
@@ -89,19 +97,26 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
       const res = await c.request('POST', '/build', {
         query: {
           t: o.tag, dockerfile: dir === '-' && o.file ? o.file : dockerfile, buildargs: JSON.stringify(buildArgs), target: o.target,
-          nocache: o.cache === false ? '1' : undefined, q: o.quiet ? '1' : undefined, labels: JSON.stringify(labels), platform: o.platform, networkmode: o.network,
+          nocache: o.cache === false ? '1' : undefined, q: quiet ? '1' : undefined, labels: JSON.stringify(labels), platform: o.platform, networkmode: o.network,
           cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
         },
         body,
-        headers: { 'Content-Type': 'application/x-tar', ...(o.secret.length ? { 'X-Berth-Build-Secrets': Buffer.from(JSON.stringify(secrets)).toString('base64') } : {}) },
+        headers: {
+          'Content-Type': 'application/x-tar',
+          // as the docker CLI: every stored credential, for the daemon's pulls of base images
+          'X-Registry-Config': Buffer.from(JSON.stringify(allCredentials())).toString('base64'),
+          ...(o.secret.length ? { 'X-Berth-Build-Secrets': Buffer.from(JSON.stringify(secrets)).toString('base64') } : {}) },
       });
       let failure: { message: string; code: number } | undefined;
       let buf = '';
       const handle = (line: string) => {
         if (!line.trim()) return;
-        const m = JSON.parse(line) as { stream?: string; error?: string; errorDetail?: { code?: number; message?: string }; aux?: { ID?: string } };
+        const m = JSON.parse(line) as { stream?: string; error?: string; errorDetail?: { code?: number; message?: string }; aux?: { ID?: string }; berth?: BuildEvent };
         if (m.error) failure = { message: m.error, code: m.errorDetail?.code ?? 1 };
-        else if (typeof m.stream === 'string') ctx.out.write(m.stream);
+        else if (typeof m.stream === 'string') {
+          if (plain) plain.message(m.stream, m.berth);
+          else ctx.out.write(m.stream);
+        }
       };
       for await (const chunk of res) {
         buf += (chunk as Buffer).toString('utf8');
@@ -112,6 +127,7 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
         }
       }
       handle(buf);
+      plain?.end();
       if (failure) {
         ctx.err.write(`${failure.message}\n`);
         process.exitCode = failure.code || 1;
