@@ -7,16 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TestDaemon, isRoot, useDaemon, ok, REPO, which, type RunResult } from '../helpers/daemon.js';
+import { dockerUp, realDocker } from '../helpers/realdocker.js';
 
-const SOCK = '/var/run/docker.sock';
-function realDocker(args: string[]): RunResult {
-  const r = spawnSync('docker', ['-H', `unix://${SOCK}`, ...args], { encoding: 'buffer', env: { ...process.env, DOCKER_BUILDKIT: '0' }, maxBuffer: 1 << 30 });
-  return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), code: r.status ?? 128 };
-}
-const dockerUp = existsSync(SOCK) && which('docker') !== undefined && realDocker(['version', '--format', '{{.Server.Version}}']).code === 0;
 const baseSkip = !isRoot() ? 'needs root' : !which('busybox') ? 'needs busybox-static' : false;
 const skip = baseSkip || (!dockerUp ? 'no docker engine answers on /var/run/docker.sock' : false);
 let d: TestDaemon;

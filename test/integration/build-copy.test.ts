@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TestDaemon, isRoot, ok, which } from '../helpers/daemon.js';
+import { writeContext } from '../helpers/buildctx.js';
 import { useContainerDaemon } from '../helpers/containers.js';
 import { archiveFiles, layerBytes } from '../helpers/imagetree.js';
 import { makeTar, type Entry } from '../helpers/tars.js';
@@ -24,12 +25,7 @@ useContainerDaemon(skip, (x) => (d = x));
 
 let n = 0;
 function context(files: Record<string, string | Buffer>): string {
-  const dir = path.join(d.root, `ctx${n++}`);
-  for (const [name, data] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), data);
-  }
-  return dir;
+  return writeContext(path.join(d.root, `ctx${n++}`), files);
 }
 
 function inspect(ref: string): { Id: string; RootFS: { Layers: string[] } } {

@@ -5,11 +5,12 @@
 // sources in the cache key; --cache-from with docker's legacy semantics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, readFileSync, readdirSync, existsSync, utimesSync } from 'node:fs';
+import { writeFileSync, readFileSync, readdirSync, existsSync, utimesSync } from 'node:fs';
 import * as path from 'node:path';
 import * as http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { TestDaemon, isRoot, useDaemon, ok, which } from '../helpers/daemon.js';
+import { writeContext } from '../helpers/buildctx.js';
 import { importBusybox } from '../helpers/containers.js';
 import { mergedTree, savedImage } from '../helpers/imagetree.js';
 
@@ -21,13 +22,8 @@ useDaemon(skip, (x) => {
 });
 
 let n = 0;
-function context(files: Record<string, string>): string {
-  const dir = path.join(d.root, `ctx${n++}`);
-  for (const [name, data] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), data);
-  }
-  return dir;
+function context(files: Record<string, string | Buffer>): string {
+  return writeContext(path.join(d.root, `ctx${n++}`), files);
 }
 
 /** Mount points under the test daemon's root (the build leaves none once it ended). */

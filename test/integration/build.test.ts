@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync, readFileSync, utimesSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TestDaemon, isRoot, useDaemon, ok, REPO, which } from '../helpers/daemon.js';
+import { writeContext } from '../helpers/buildctx.js';
 import { makeTar } from '../helpers/tars.js';
 import { berthRegistry, PASS, USER } from '../helpers/registries.js';
 import { mergedTree, savedImage } from '../helpers/imagetree.js';
@@ -24,13 +25,8 @@ useDaemon(skip, (x) => {
 
 let n = 0;
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-function context(files: Record<string, string>): string {
-  const dir = path.join(d.root, `ctx${n++}`);
-  for (const [name, data] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), data);
-  }
-  return dir;
+function context(files: Record<string, string | Buffer>): string {
+  return writeContext(path.join(d.root, `ctx${n++}`), files);
 }
 
 function inspect(ref: string): { Id: string; Config: Record<string, unknown>; Author: string; RootFS: { Layers: string[] } } {
