@@ -2,9 +2,9 @@
 // Bundles the CLI (dist/src/cmd/berth.js and what it imports of berth) into
 // dist/bundle/, which bin/berth runs. Loading ~110 small ES modules cost the
 // CLI 60-90 ms of start-up on every command; one file (plus a lazily loaded
-// chunk for `berth registry`) loads in a fraction of that. npm packages stay
-// external: they are resolved from node_modules as before (koffi and
-// better-sqlite3 are native). Runs after tsc (`npm run build`).
+// chunk for `berth registry`) loads in a fraction of that. Pure-JS npm
+// packages are bundled with it; the native ones (koffi, better-sqlite3) are
+// loaded from node_modules. Runs after tsc (`npm run build`).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -20,7 +20,11 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  // native addons stay in node_modules; pure-JS packages are bundled too (resolving and
+  // loading commander, tar-stream and their dependencies was most of what was left)
+  external: ['koffi', 'better-sqlite3'],
+  // the bundled CommonJS packages require node's builtins: give each ES module file a require
+  banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
   sourcemap: 'linked',
   logLevel: 'warning',
 });
