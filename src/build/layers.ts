@@ -169,8 +169,13 @@ export async function withView<T>(images: ImageService, tmp: string, diffIds: Di
 }
 
 /** Whether every layer blob and the committed chain still exist (a cache record is usable). */
-export async function layersPresent(images: ImageService, layers: Descriptor[], diffIds: Digest[]): Promise<boolean> {
-  for (const l of layers) if (!(await images.content.exists(l.digest))) return false;
+export async function layersPresent(images: ImageService, layers: Descriptor[], diffIds: Digest[], seen?: Set<string>): Promise<boolean> {
+  // `seen`: blobs already found during this build (a cached step repeats its parent's layers)
+  for (const l of layers) {
+    if (seen?.has(l.digest)) continue;
+    if (!(await images.content.exists(l.digest))) return false;
+    seen?.add(l.digest);
+  }
   const top = chainIds(diffIds).at(-1);
   return top === undefined || (await images.snapshotter.exists(top));
 }

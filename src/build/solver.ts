@@ -100,6 +100,8 @@ export class Solver {
   private readonly current = new AsyncLocalStorage<StageRun>();
   private readonly unpacked = new Map<string, Promise<void>>();
   private readonly pulls = new Map<string, Promise<void>>();
+  /** layer blobs found in the content store during this build */
+  private readonly presentBlobs = new Set<string>();
   /** content digests of bind-mount sources in the context (which does not change during a build) */
   private readonly contextDigests = new Map<string, string>();
 
@@ -271,7 +273,7 @@ export class Solver {
     if (!rec) return undefined;
     const config = JSON.parse(rec.config) as ImageConfig;
     const layers = JSON.parse(rec.layers) as State['layers'];
-    if (!(await layersPresent(this.deps.images, layers, config.rootfs.diff_ids))) {
+    if (!(await layersPresent(this.deps.images, layers, config.rootfs.diff_ids, this.presentBlobs))) {
       this.deps.cache.delete(key);
       return undefined;
     }
