@@ -34,6 +34,8 @@ export interface BuildRequest {
   buildArgs: ReadonlyMap<string, string | undefined>;
   target?: string;
   noCache: boolean;
+  /** --pull: pull every base image first, even one that is here */
+  pull?: boolean;
   labels: Record<string, string>;
   platform?: string;
   /** secret id → content */
@@ -271,7 +273,7 @@ export class Builder {
             ...(this.deps.pull ? { pull: (ref: string, say: (text: string) => void) => this.deps.pull!(ref, req.registryConfig, (m) => say(pullLine(m))) } : {}),
           },
           df, graph, args,
-          { noCache: req.noCache, ...(epoch !== undefined ? { epoch } : {}), platform, secrets, ...(cacheFrom ? { cacheFrom } : {}) },
+          { noCache: req.noCache, ...(req.pull ? { pull: true } : {}), ...(epoch !== undefined ? { epoch } : {}), platform, secrets, ...(cacheFrom ? { cacheFrom } : {}) },
           ctxDir,
           (t, ev) => progress.stream(t, ev),
         );

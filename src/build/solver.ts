@@ -32,6 +32,8 @@ import type { Emit } from './events.js';
 
 export interface SolveOptions {
   noCache: boolean;
+  /** --pull: base images are pulled even when they are here */
+  pull?: boolean;
   /** SOURCE_DATE_EPOCH, seconds */
   epoch?: number;
   platform: { os: string; architecture: string; variant?: string };
@@ -205,12 +207,14 @@ export class Solver {
     return err;
   }
 
-  /** A local image, pulled first when it is not here (once per build, however many stages name it). */
+  /** A local image, pulled first when it is not here or --pull says so (once per build, however many stages name it). */
   private async image(ref: string): ReturnType<ImageService['get']> {
-    try {
-      return await this.deps.images.get(ref);
-    } catch (err) {
-      if (!this.deps.pull || !isKind(err, 'NotFound')) throw err;
+    if (!(this.opts.pull && this.deps.pull)) {
+      try {
+        return await this.deps.images.get(ref);
+      } catch (err) {
+        if (!this.deps.pull || !isKind(err, 'NotFound')) throw err;
+      }
     }
     let p = this.pulls.get(ref);
     if (!p) this.pulls.set(ref, (p = this.deps.pull(ref, (t) => t && this.emit(t))));

@@ -276,7 +276,7 @@ test('--progress=plain: BuildKit-style steps with durations, output with its tim
   assert.match(bad.stderr, /invalid --progress "fancy": use auto, plain, tty or quiet/);
 });
 
-test('FROM an image that is not here pulls it from its registry (with the client\'s credentials), as docker', { skip }, async () => {
+test('FROM an image that is not here pulls it from its registry (with the client\'s credentials), as docker; --pull pulls a newer one', { skip }, async () => {
   const reg = await berthRegistry(true);
   const env = { ...process.env, DOCKER_CONFIG: path.join(d.root, `dockercfg${n++}`) };
   try {
@@ -289,6 +289,13 @@ test('FROM an image that is not here pulls it from its registry (with the client
     const out = ok(d.berth(['build', '-t', 'frompull:1', dir], { env }), 'build pulls its base');
     assert.match(out, /Status: Downloaded newer image for /);
     assert.match(ok(d.berth(['images', '--format', '{{.Repository}}:{{.Tag}}']), 'images'), new RegExp(`${name.replace(/[.:/]/g, '\\$&')}`));
+    // --pull takes a newer base from the registry although one is here; without it the local one is used
+    ok(d.berth(['build', '-t', name, context({ Dockerfile: 'FROM busybox\nRUN echo v2 > /base-version\n' })]), 'a newer base');
+    ok(d.berth(['push', name], { env }), 'push the newer base');
+    ok(d.berth(['tag', 'busybox:latest', name]), 'the local name back on the old base');
+    const check = context({ Dockerfile: `FROM ${name}\nRUN cat /base-version 2>/dev/null || echo no-version-file\n` });
+    assert.match(ok(d.berth(['build', '--no-cache', check], { env }), 'build, local base'), /no-version-file/);
+    assert.match(ok(d.berth(['build', '--no-cache', '--pull', check], { env }), 'build --pull'), /\nv2\n/);
     // without credentials the registry refuses, and the build says so at the FROM line
     ok(d.berth(['rmi', name]), 'rmi again');
     const anon = d.berth(['build', '--no-cache', dir], { env: { ...process.env, DOCKER_CONFIG: path.join(d.root, `empty${n++}`) } });

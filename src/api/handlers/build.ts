@@ -69,6 +69,7 @@ export function buildRoutes(r: Router): void {
       tags: q.getAll('t').filter(Boolean),
       buildArgs: stringMap(jsonParam(q, 'buildargs', {}), 'buildargs'),
       noCache: boolParam(q, 'nocache'),
+      pull: boolParam(q, 'pull'),
       labels: Object.fromEntries([...labels].map(([k, v]) => [k, v ?? ''])),
       secrets: secretsOf(ctx),
       registryConfig: registryConfig(ctx.req.headers['x-registry-config']),

@@ -21,6 +21,7 @@ interface Opts {
   cacheFrom: string[];
   network?: string;
   progress: string;
+  pull?: boolean;
 }
 
 const many = (v: string, p: string[] = []) => [...p, v];
@@ -64,6 +65,7 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
     .option('--build-arg <arg>', 'Set build-time variables', many, [])
     .option('--target <stage>', 'Set the target build stage to build')
     .option('--no-cache', 'Do not use cache when building the image')
+    .option('--pull', 'Always attempt to pull a newer version of the image')
     .option('--cache-from <image>', 'Images to consider as cache sources (repeatable); when given, only they are used as cache, matched on their history as docker\'s legacy builder does, and an image that does not exist is skipped', many, [])
     .option('-q, --quiet', 'Suppress the build output and print image ID on success')
     .option('--secret <spec>', 'Secret to expose to the build (id=mysecret,src=/local/secret)', many, [])
@@ -97,7 +99,7 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
       const res = await c.request('POST', '/build', {
         query: {
           t: o.tag, dockerfile: dir === '-' && o.file ? o.file : dockerfile, buildargs: JSON.stringify(buildArgs), target: o.target,
-          nocache: o.cache === false ? '1' : undefined, q: quiet ? '1' : undefined, labels: JSON.stringify(labels), platform: o.platform, networkmode: o.network,
+          nocache: o.cache === false ? '1' : undefined, q: quiet ? '1' : undefined, pull: o.pull ? '1' : undefined, labels: JSON.stringify(labels), platform: o.platform, networkmode: o.network,
           cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
         },
         body,
