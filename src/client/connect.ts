@@ -9,6 +9,8 @@ import { EngineClient, ConnectError } from './client.js';
 import { unavailable } from '../common/errors.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+/** node's flags for berthd (bin/berthd's shebang has the same): a small young generation, see there */
+export const BERTHD_NODE_FLAGS = ['--max-semi-space-size=2'];
 const LOG_FILE = '/var/log/berthd.log';
 
 /** <repo>/bin/berthd, found upward from this module: dist/src/client/ or the CLI bundle in dist/bundle/. */
@@ -35,7 +37,7 @@ export async function connect(explicitHost?: string): Promise<EngineClient> {
   }
   mkdirSync(path.dirname(LOG_FILE), { recursive: true });
   const log = openSync(LOG_FILE, 'a');
-  const child = spawn(process.execPath, [berthdPath()], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...BERTHD_NODE_FLAGS, berthdPath()], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));

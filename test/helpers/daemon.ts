@@ -71,7 +71,8 @@ export class TestDaemon {
     const cfg = path.join(this.root, 'daemon.json');
     spawnSync('sh', ['-c', `echo '{}' > ${cfg}`]);
     const args = this.args().map((a) => (a === '/dev/null/none' ? cfg : a));
-    this.proc = spawn(process.execPath, [BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the node flags berthd's launchers use (bin/berthd's shebang, the CLI's autostart)
+    this.proc = spawn(process.execPath, ['--max-semi-space-size=2', BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
     const deadline = Date.now() + 15_000;
