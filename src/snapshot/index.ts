@@ -58,6 +58,12 @@ export interface Snapshotter {
   list(): Promise<SnapshotInfo[]>;
   /** Bytes used on disk by this snapshot's own directory. */
   usage(key: string): Promise<number>;
+  /**
+   * What an active snapshot changed, as docker counts a container's SizeRw:
+   * the apparent sizes of everything but directories in its upper dir
+   * (hard links once, whiteouts 0).
+   */
+  changesSize(key: string): Promise<number>;
 }
 
 /** chainID as the OCI image spec defines it. */

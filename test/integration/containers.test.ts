@@ -66,7 +66,8 @@ test('-d, ps, logs, stop, start, rm', { skip }, async () => {
   assert.match(id, /^[0-9a-f]{64}$/);
   const ps = ok(d.berth(['ps']), 'ps').trimEnd().split('\n');
   assert.match(ps[0]!, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
-  assert.match(ps[1]!, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo sta.*"|^${id.slice(0, 12)}\\s+busybox\\s+"sh -c echo started.*\\s+Up .*\\s+web$`));
+  // as docker: an argument with a space is shown in single quotes
+  assert.match(ps[1]!, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo started…"\\s+.*\\s+Up .*\\s+web$`));
   await until('log line', () => d.berth(['logs', 'web']).stdout === 'started\n');
   assert.match(ok(d.berth(['logs', '--timestamps', 'web']), 'logs -t'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z started\n$/);
   const rm = d.berth(['rm', 'web']);
@@ -222,6 +223,24 @@ test('--log-opt max-size/max-file rotates the log and keeps max-file files', { s
   const seq = (l: string) => { const [b, i] = l.slice(1).split('-').map(Number); return b! * 50 + i!; };
   lines.forEach((l, k) => k && assert.equal(seq(l), seq(lines[k - 1]!) + 1, `gap before ${l}`));
   ok(d.berth(['rm', '-f', 'chatty']), 'rm');
+});
+
+test('ps --size and inspect --size: what the container changed (docker\'s SizeRw), and with its image', { skip }, async () => {
+  ok(d.berth(['run', '-d', '--name', 'sized', ...NET, 'busybox', 'sh', '-c', 'head -c 12345 /dev/zero > /f; ln /f /g; mkdir /d; echo hi > /d/x; rm /bin/ls; touch /ready; exec sleep 1000']), 'run -d');
+  try {
+    await until('ready', () => d.berth(['exec', 'sized', 'test', '-e', '/ready']).code === 0);
+    // 12345 + 3 bytes; the hard link once, directories and the whiteout of /bin/ls count 0; /ready is empty
+    const [rw, rootfs] = ok(d.berth(['inspect', '--size', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'sized']), 'inspect --size').trim().split(' ').map(Number);
+    assert.equal(rw, 12348);
+    const image = (JSON.parse(ok(d.berth(['image', 'inspect', 'busybox']), 'image inspect')) as { Size: number }[])[0]!.Size;
+    assert.equal(rootfs, 12348 + image);
+    const ps = ok(d.berth(['ps', '-s', '--filter', 'name=sized']), 'ps -s').trimEnd().split('\n');
+    assert.match(ps[0]!, /NAMES\s+SIZE$/);
+    assert.match(ps[1]!, /sized\s+12\.3kB \(virtual \d+(\.\d+)?[kM]B\)$/);
+    assert.equal(ok(d.berth(['ps', '--filter', 'name=sized', '--format', '{{.Size}}']), 'ps --format Size').trim(), ps[1]!.replace(/^.*sized\s+/, ''));
+  } finally {
+    d.berth(['rm', '-f', 'sized']);
+  }
 });
 
 test('no-new-privileges: off by default (as docker), on with --security-opt no-new-privileges', { skip }, () => {

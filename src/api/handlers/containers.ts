@@ -84,8 +84,9 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
 }
 
+/** docker's list Command: path and args, an arg with a space in single quotes */
 function command(c: ContainerRecord): string {
-  return [c.Path, ...c.Args].join(' ');
+  return [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
 }
 
 function ports(d: Daemon, c: ContainerRecord): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] {
@@ -236,15 +237,22 @@ export function containerRoutes(r: Router): void {
     const res = await ctx.daemon.containers.create(parseCreate(body, ctx.query.get('name')));
     sendJSON(ctx.res, 201, res);
   });
-  r.add('GET', '/containers/json', (ctx) => {
+  r.add('GET', '/containers/json', async (ctx) => {
     const all = boolParam(ctx.query, 'all');
     const filters = parseFilters(ctx.query);
     let list = ctx.daemon.containers.list().filter((c) => (all || c.State.Running || filters.has('status') || filters.has('exited')) && matches(c, filters));
     const limit = Number(ctx.query.get('limit') ?? -1);
     if (limit > 0) list = list.slice(0, limit);
-    sendJSON(ctx.res, 200, list.map((c) => summary(ctx.daemon, c, c.Config.Image)));
+    const out = list.map((c) => summary(ctx.daemon, c, c.Config.Image));
+    // size=1: what each container changed, and with its image (ps --size)
+    if (boolParam(ctx.query, 'size')) for (const [i, c] of list.entries()) Object.assign(out[i]!, await ctx.daemon.containers.sizes(c.Id));
+    sendJSON(ctx.res, 200, out);
   });
-  r.add('GET', '/containers/{id}/json', (ctx) => sendJSON(ctx.res, 200, inspectContainer(ctx.daemon, ctx.daemon.containers.get(ctx.params[0]!))));
+  r.add('GET', '/containers/{id}/json', async (ctx) => {
+    const c = ctx.daemon.containers.get(ctx.params[0]!);
+    const out = inspectContainer(ctx.daemon, c);
+    sendJSON(ctx.res, 200, boolParam(ctx.query, 'size') ? { ...out, ...(await ctx.daemon.containers.sizes(c.Id)) } : out);
+  });
   r.add('POST', '/containers/{id}/start', async (ctx) => {
     const started = await ctx.daemon.containers.start(ctx.params[0]!);
     ctx.res.writeHead(started ? 204 : 304).end();

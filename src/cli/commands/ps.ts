@@ -1,15 +1,21 @@
 // berth ps: docker's columns, including PORTS and STATUS.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { ago, renderTemplate, table } from '../format.js';
+import { ago, humanSize, renderTemplate, table } from '../format.js';
 
 interface Port { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }
-interface Summary { Id: string; Names: string[]; Image: string; Command: string; Created: number; Ports: Port[]; State: string; Status: string }
+interface Summary { Id: string; Names: string[]; Image: string; Command: string; Created: number; Ports: Port[]; State: string; Status: string; SizeRw?: number; SizeRootFs?: number }
 
 export function formatPorts(ports: Port[]): string {
   return ports
     .map((p) => (p.PublicPort ? `${p.IP ?? '0.0.0.0'}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`))
     .join(', ');
+}
+
+/** docker's SIZE: "12B (virtual 1.98MB)" */
+function size(s: Summary): string {
+  if (s.SizeRw === undefined) return '';
+  return `${humanSize(s.SizeRw)} (virtual ${humanSize(s.SizeRootFs ?? s.SizeRw)})`;
 }
 
 function ellipsis(s: string, max: number): string {
@@ -27,7 +33,8 @@ export function register(parent: Command, ctx: CliContext, name = 'ps'): Command
     .option('-f, --filter <filter>', 'Filter output based on conditions provided', (v: string, p: string[]) => [...p, v], [])
     .option('-n, --last <int>', 'Show n last created containers (includes all states)')
     .option('--format <string>', 'Format output using a Go template')
-    .action(async (o: { all?: boolean; quiet?: boolean; trunc: boolean; filter: string[]; last?: string; format?: string }) => {
+    .option('-s, --size', 'Display total file sizes')
+    .action(async (o: { all?: boolean; quiet?: boolean; trunc: boolean; filter: string[]; last?: string; format?: string; size?: boolean }) => {
       const c = await ctx.client();
       const filters: Record<string, string[]> = {};
       for (const f of o.filter) {
@@ -35,17 +42,17 @@ export function register(parent: Command, ctx: CliContext, name = 'ps'): Command
         (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
       }
       const list = await c.json<Summary[]>('GET', '/containers/json', {
-        query: { all: o.all || o.last !== undefined ? '1' : undefined, limit: o.last, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+        query: { all: o.all || o.last !== undefined ? '1' : undefined, limit: o.last, size: o.size || /\{\{[^}]*\.Size\b/.test(o.format ?? '') ? '1' : undefined, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
       });
       if (o.quiet) {
         for (const s of list) ctx.print(o.trunc ? s.Id.slice(0, 12) : s.Id);
         return;
       }
       if (o.format) {
-        for (const s of list) ctx.print(renderTemplate(o.format, { ...s, ID: s.Id.slice(0, 12), Names: s.Names.map((n) => n.slice(1)).join(','), Ports: formatPorts(s.Ports) }));
+        for (const s of list) ctx.print(renderTemplate(o.format, { ...s, ID: s.Id.slice(0, 12), Names: s.Names.map((n) => n.slice(1)).join(','), Ports: formatPorts(s.Ports), Size: size(s) }));
         return;
       }
-      const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
+      const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(o.size ? ['SIZE'] : [])]];
       for (const s of list) {
         rows.push([
           o.trunc ? s.Id.slice(0, 12) : s.Id,
@@ -55,6 +62,7 @@ export function register(parent: Command, ctx: CliContext, name = 'ps'): Command
           s.Status,
           formatPorts(s.Ports),
           s.Names.map((n) => n.slice(1)).join(','),
+          ...(o.size ? [size(s)] : []),
         ]);
       }
       ctx.out.write(table(rows));

@@ -114,6 +114,19 @@ export class ContainerService {
     return mounts.split('\n').some((l) => l.split(' ')[1] === target);
   }
 
+  /** docker's SizeRw and SizeRootFs: what the container changed, and that plus its image's layers. */
+  async sizes(ref: string): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const c = this.get(ref);
+    const rw = await this.d.snapshotter.changesSize(c.Id).catch(() => 0);
+    let image = 0;
+    try {
+      image = (await this.d.images.get(c.Image)).record.size;
+    } catch {
+      /* the image is gone (rmi -f): only the changes count */
+    }
+    return { SizeRw: rw, SizeRootFs: rw + image };
+  }
+
   /** Start; false when it was already running (docker's 304). */
   start(ref: string, opts: { restart?: boolean } = {}): Promise<boolean> {
     const id = this.get(ref).Id;

@@ -188,6 +188,12 @@ export class OverlaySnapshotter implements Snapshotter {
     return diskUsage(this.paths.dir(row.id));
   }
 
+  async changesSize(key: string): Promise<number> {
+    const row = this.meta.get(key);
+    if (!row) throw notFound(`snapshot ${key}: not found`);
+    return apparentSize(this.paths.fs(row.id));
+  }
+
   /** The committed row for `key`, or NotFound. */
   private committed(key: string): SnapshotRow {
     const row = this.meta.get(key);
@@ -256,6 +262,31 @@ async function diskUsage(dir: string): Promise<number> {
       total += Number(st.blocks) * 512;
     }
     if (st.isDirectory()) for (const e of await fs.promises.readdir(p)) await walk(`${p}/${e}`);
+  };
+  await walk(dir);
+  return total;
+}
+
+/** docker's directory.Size: apparent sizes of non-directories under `dir`, each inode once. */
+async function apparentSize(dir: string): Promise<number> {
+  const seen = new Set<string>();
+  let total = 0;
+  const walk = async (p: string): Promise<void> => {
+    let st: fs.BigIntStats;
+    try {
+      st = await fs.promises.lstat(p, { bigint: true });
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    if (st.isDirectory()) {
+      for (const e of await fs.promises.readdir(p)) await walk(`${p}/${e}`);
+      return;
+    }
+    const ino = `${st.dev}:${st.ino}`;
+    if (seen.has(ino)) return;
+    seen.add(ino);
+    total += Number(st.size);
   };
   await walk(dir);
   return total;
