@@ -116,22 +116,10 @@ export class EngineClient {
    * message with an "error" field ends the stream with an ApiError.
    */
   async stream(res: http.IncomingMessage, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
-    let buf = '';
-    const handle = (line: string) => {
-      if (!line.trim()) return;
-      const m = JSON.parse(line) as Record<string, unknown>;
+    await jsonLines(res, (m) => {
       if (typeof m['error'] === 'string') throw new ApiError(500, m['error']);
       onMessage(m);
-    };
-    for await (const c of res) {
-      buf += (c as Buffer).toString('utf8');
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        handle(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    }
-    handle(buf);
+    });
   }
 
   /**
@@ -208,4 +196,21 @@ function isReadable(x: unknown): x is Readable {
 /** The version to speak: the server's when it is older than ours. */
 function negotiate(server: string): string {
   return compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
+}
+
+/** Each JSON message of a progress stream (one per line), as it arrives. */
+export async function jsonLines(res: AsyncIterable<unknown>, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+  let buf = '';
+  const handle = (line: string) => {
+    if (line.trim()) onMessage(JSON.parse(line) as Record<string, unknown>);
+  };
+  for await (const c of res) {
+    buf += (c as Buffer).toString('utf8');
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      handle(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  }
+  handle(buf);
 }

@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { CniNetworkManager } from '../../src/network/index.js';
+import { BERTHD_NODE_FLAGS } from '../../src/client/index.js';
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -72,7 +73,7 @@ export class TestDaemon {
     spawnSync('sh', ['-c', `echo '{}' > ${cfg}`]);
     const args = this.args().map((a) => (a === '/dev/null/none' ? cfg : a));
     // the node flags berthd's launchers use (bin/berthd's shebang, the CLI's autostart)
-    this.proc = spawn(process.execPath, ['--max-semi-space-size=2', BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [...BERTHD_NODE_FLAGS, BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
     const deadline = Date.now() + 15_000;

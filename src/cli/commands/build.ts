@@ -6,6 +6,7 @@ import type { CliContext } from '../context.js';
 import { contextTar } from '../buildcontext.js';
 import { PlainProgress } from '../buildprogress.js';
 import { allCredentials } from '../credentials.js';
+import { jsonLines } from '../../client/index.js';
 import type { BuildEvent } from '../../api/types.js';
 
 interface Opts {
@@ -110,25 +111,14 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
           ...(o.secret.length ? { 'X-Berth-Build-Secrets': Buffer.from(JSON.stringify(secrets)).toString('base64') } : {}) },
       });
       let failure: { message: string; code: number } | undefined;
-      let buf = '';
-      const handle = (line: string) => {
-        if (!line.trim()) return;
-        const m = JSON.parse(line) as { stream?: string; error?: string; errorDetail?: { code?: number; message?: string }; aux?: { ID?: string }; berth?: BuildEvent };
+      await jsonLines(res, (raw) => {
+        const m = raw as { stream?: string; error?: string; errorDetail?: { code?: number; message?: string }; berth?: BuildEvent };
         if (m.error) failure = { message: m.error, code: m.errorDetail?.code ?? 1 };
         else if (typeof m.stream === 'string') {
           if (plain) plain.message(m.stream, m.berth);
           else ctx.out.write(m.stream);
         }
-      };
-      for await (const chunk of res) {
-        buf += (chunk as Buffer).toString('utf8');
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          handle(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-      }
-      handle(buf);
+      });
       plain?.end();
       if (failure) {
         ctx.err.write(`${failure.message}\n`);

@@ -244,8 +244,12 @@ function syncFilesystem(dir: string): Promise<void> {
   });
 }
 
-/** Bytes allocated under `dir`, each inode counted once (hardlinks share one). */
-async function diskUsage(dir: string): Promise<number> {
+/**
+ * Sum `measure` over every inode under `dir` (hard links once; a directory's
+ * own entry too, when `measure` counts it). ENOENT while walking is skipped:
+ * a running container may delete files meanwhile.
+ */
+async function sumInodes(dir: string, measure: (st: fs.BigIntStats) => number): Promise<number> {
   const seen = new Set<string>();
   let total = 0;
   const walk = async (p: string): Promise<void> => {
@@ -259,35 +263,29 @@ async function diskUsage(dir: string): Promise<number> {
     const ino = `${st.dev}:${st.ino}`;
     if (!seen.has(ino)) {
       seen.add(ino);
-      total += Number(st.blocks) * 512;
+      total += measure(st);
     }
-    if (st.isDirectory()) for (const e of await fs.promises.readdir(p)) await walk(`${p}/${e}`);
+    if (st.isDirectory()) {
+      let entries: string[];
+      try {
+        entries = await fs.promises.readdir(p);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries) await walk(`${p}/${e}`);
+    }
   };
   await walk(dir);
   return total;
 }
 
+/** Bytes allocated under `dir`, each inode counted once (hardlinks share one). */
+function diskUsage(dir: string): Promise<number> {
+  return sumInodes(dir, (st) => Number(st.blocks) * 512);
+}
+
 /** docker's directory.Size: apparent sizes of non-directories under `dir`, each inode once. */
-async function apparentSize(dir: string): Promise<number> {
-  const seen = new Set<string>();
-  let total = 0;
-  const walk = async (p: string): Promise<void> => {
-    let st: fs.BigIntStats;
-    try {
-      st = await fs.promises.lstat(p, { bigint: true });
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return;
-      throw err;
-    }
-    if (st.isDirectory()) {
-      for (const e of await fs.promises.readdir(p)) await walk(`${p}/${e}`);
-      return;
-    }
-    const ino = `${st.dev}:${st.ino}`;
-    if (seen.has(ino)) return;
-    seen.add(ino);
-    total += Number(st.size);
-  };
-  await walk(dir);
-  return total;
+function apparentSize(dir: string): Promise<number> {
+  return sumInodes(dir, (st) => (st.isDirectory() ? 0 : Number(st.size)));
 }
