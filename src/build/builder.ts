@@ -74,6 +74,8 @@ export interface BuilderDeps {
    * Pull an image a FROM (or COPY --from, RUN --mount from=) names that is not
    * here, as docker's builders do; `auth` is the request's registry
    * credentials by registry host. Without it such an image is "No such image".
+   * It is called while the build holds `images.gcLock` shared and must not
+   * take that lock again.
    */
   pull?(ref: string, auth: Readonly<Record<string, Credentials>> | undefined, progress: (m: PullMessage) => void): Promise<void>;
   /** the builder's state directory (scratch space, cache mounts) */

@@ -93,3 +93,26 @@ test('docker build --network: default and bridge are the bridge; host and none; 
   assert.equal(buildNetworkMode('none'), 'none');
   assert.throws(() => buildNetworkMode('container:abc'), /network mode "container:abc" is not supported by this builder \(default, bridge, host or none\)/);
 });
+
+test('cache mounts: a wait for a locked cache ends when the build is cancelled, and does not hold up the next one', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cachemounts-'));
+  try {
+    const cm = new CacheMounts(path.join(root, 'cache'));
+    const scratch = path.join(root, 'scratch');
+    fs.mkdirSync(scratch);
+    const first = await cm.acquire('y', 'locked', scratch);
+    const ac = new AbortController();
+    const waiting = cm.acquire('y', 'locked', scratch, ac.signal);
+    let third = false;
+    const next = cm.acquire('y', 'locked', scratch).then((h) => ((third = true), h));
+    ac.abort();
+    await assert.rejects(waiting, { name: 'AbortError' });
+    await tick();
+    assert.equal(third, false, 'the holder still has it');
+    first.release();
+    (await next).release();
+    assert.equal(third, true, 'the cancelled waiter did not keep the next one waiting');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -142,7 +142,8 @@ export class CacheMounts {
 
   constructor(readonly base: string) {}
 
-  async acquire(id: string, sharing: RunMount['sharing'], scratch: string): Promise<{ dir: string; release: () => void }> {
+  /** `signal`: a wait for a locked cache ends (AbortError) when the build is cancelled. */
+  async acquire(id: string, sharing: RunMount['sharing'], scratch: string, signal?: AbortSignal): Promise<{ dir: string; release: () => void }> {
     const dir = cacheMountDir(this.base, id);
     if (sharing === 'private' && (this.users.get(dir) ?? 0) > 0) {
       const own = path.join(scratch, `cache-private-${randomBytes(6).toString('hex')}`);
@@ -155,7 +156,13 @@ export class CacheMounts {
       const mine = new Promise<void>((r) => (unlock = r));
       const tail = before.then(() => mine);
       this.tails.set(dir, tail);
-      await before;
+      try {
+        await abortable(before, signal);
+      } catch (err) {
+        unlock(); // the next waiter need not wait for us
+        if (this.tails.get(dir) === tail) this.tails.delete(dir);
+        throw err;
+      }
       const release = unlock;
       unlock = () => {
         release();
@@ -189,5 +196,19 @@ export function progressWriter(emit: (text: string) => void): Writable {
       emit(chunk.toString('utf8'));
       cb();
     },
+  });
+}
+
+/** `p`, or an AbortError as soon as `signal` aborts. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
   });
 }

@@ -435,13 +435,17 @@ export class Solver {
     const mountpoints: string[] = [];
     try {
       layer = await this.layer(st, async (rootfs) => {
+        // Each cache id once per RUN (the same id mounted twice must not wait on itself), taken in
+        // id order, so two RUNs locking ids A and B never wait on each other crosswise.
+        const cacheDirs = new Map<string, string>();
+        for (const m of [...new Map(ins.mounts.filter((x) => x.type === 'cache').map((x) => [x.id!, x])).values()].sort((a, b) => (a.id! < b.id! ? -1 : a.id! > b.id! ? 1 : 0))) {
+          const held = await this.deps.cacheMounts.acquire(m.id!, m.sharing, this.deps.tmp, this.stageRun.signal);
+          releases.push(held.release);
+          cacheDirs.set(m.id!, held.dir);
+        }
         const prepared = await prepareMounts(rootfs, ins.mounts, executor, {
           bindRoot: async (from) => (from === undefined ? this.contextDir : viewOf(expandWord(from, expansionEnv(declared, cfg.Env ?? []), this.df.escape))),
-          cacheDir: async (m) => {
-            const held = await this.deps.cacheMounts.acquire(m.id!, m.sharing, this.deps.tmp);
-            releases.push(held.release);
-            return held.dir;
-          },
+          cacheDir: async (m) => cacheDirs.get(m.id!)!,
           secret: (sid) => this.opts.secrets.get(sid),
         });
         const scriptDir = script ? path.join(this.deps.tmp, `pipes-${id.slice(0, 12)}`) : undefined;

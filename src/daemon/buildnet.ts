@@ -44,7 +44,8 @@ class Session implements BuildNetworkSession {
     }
     let a = this.attached.get(mode);
     if (!a) {
-      const id = `build-${randomBytes(16).toString('hex')}`;
+      // random first: the netns is named after the id's first 12 characters
+      const id = `${randomBytes(16).toString('hex')}-build`;
       a = { id, attachment: this.manager.attach(id, { mode, ports: [] }) };
       this.attached.set(mode, a);
     }

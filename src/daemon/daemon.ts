@@ -70,7 +70,8 @@ export class Daemon {
         pull: async (ref, auth, progress) => {
           const r = withDefaultTag(parseReference(ref));
           const creds = auth?.[r.domain];
-          await pullImage(images, { ref: r, registry: registryOptionsFor(config, creds), progress });
+          // a build holds the image GC lock (shared) for its whole run
+          await pullImage(images, { ref: r, registry: registryOptionsFor(config, creds), progress, gcLockHeld: true });
         },
       });
       const containers = new ContainerService({ store, images, snapshotter, network, monitor, dir: paths.containers, log });

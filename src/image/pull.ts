@@ -25,6 +25,8 @@ export interface PullOptions {
   progress: ProgressSink;
   /** parallel layer downloads (docker's max-concurrent-downloads is 3) */
   concurrency?: number;
+  /** the caller holds `svc.gcLock` shared already (a build): do not take it again */
+  gcLockHeld?: boolean;
 }
 
 export interface PullResult {
@@ -116,7 +118,10 @@ export async function pullImage(svc: ImageService, o: PullOptions): Promise<Pull
     }
     // nothing is streamed before the reference resolved, so its errors are HTTP errors, as docker's are
     o.progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
-    return await svc.gcLock.shared(async () => {
+    // (a caller that already holds the GC lock shared, such as a build pulling its base image,
+    // must not take it again: the lock is fair, and a GC queued in between would deadlock both)
+    const underLock = <T>(fn: () => Promise<T>): Promise<T> => (o.gcLockHeld ? fn() : svc.gcLock.shared(fn));
+    return await underLock(async () => {
       await svc.content.put(configRaw, manifest.config.digest);
       await fetchLayers(svc, repo, manifest, config, o);
       await svc.content.put(manifestBytes, manifestDesc.digest);

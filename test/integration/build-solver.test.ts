@@ -233,3 +233,9 @@ test('POST /build with a malformed cachefrom is a 400 that says so', { skip }, a
     assert.match((JSON.parse(res.body) as { message: string }).message, want);
   }
 });
+
+test('one RUN mounting the same locked cache twice does not wait on itself', { skip, timeout: 120_000 }, () => {
+  const id = `twice-${randomBytes(4).toString('hex')}`;
+  const dir = context({ Dockerfile: `FROM busybox\nRUN --mount=type=cache,id=${id},target=/a,sharing=locked --mount=type=cache,id=${id},target=/b,sharing=locked echo same > /a/f && cat /b/f\n` });
+  assert.match(ok(d.berth(['build', '--no-cache', dir]), 'build'), /\nsame\n/, 'both targets are the one cache');
+});

@@ -245,7 +245,8 @@ export function containerRoutes(r: Router): void {
     if (limit > 0) list = list.slice(0, limit);
     const out = list.map((c) => summary(ctx.daemon, c, c.Config.Image));
     // size=1: what each container changed, and with its image (ps --size)
-    if (boolParam(ctx.query, 'size')) for (const [i, c] of list.entries()) Object.assign(out[i]!, await ctx.daemon.containers.sizes(c.Id));
+    // (a container removed meanwhile just has no sizes)
+    if (boolParam(ctx.query, 'size')) for (const [i, c] of list.entries()) Object.assign(out[i]!, await ctx.daemon.containers.sizes(c.Id).catch(() => ({})));
     sendJSON(ctx.res, 200, out);
   });
   r.add('GET', '/containers/{id}/json', async (ctx) => {

@@ -27,7 +27,8 @@ export function registryAuth(header: string | string[] | undefined): Credentials
 /** X-Registry-Config (sent with /build): base64url JSON of {"<registry>": {username, password, auth, ...}}. */
 export function registryConfig(header: string | string[] | undefined): Record<string, Credentials> {
   const h = Array.isArray(header) ? header[0] : header;
-  const out: Record<string, Credentials> = {};
+  // keys come from the client: no prototype to write through ("__proto__")
+  const out: Record<string, Credentials> = Object.create(null) as Record<string, Credentials>;
   if (!h) return out;
   let j: unknown;
   try {
