@@ -103,9 +103,37 @@ export class Router {
       }
       throw notFound(`page not found`);
     } catch (err) {
+      if (res.writableEnded) return;
+      if (!upgrade) await drainBody(req);
       if (!res.writableEnded) sendError(res, err);
     }
   }
+}
+
+/**
+ * Reads and drops what is left of a request's body before an error answers it. The client (a build
+ * context's upload, a load's tar) may still be writing: answering first and closing would reset the
+ * connection under its writes, and it would see EPIPE instead of the error. Bounded, so a client that
+ * never ends its body still gets its answer.
+ */
+export async function drainBody(req: IncomingMessage, maxMs = 30_000): Promise<void> {
+  if (req.complete || req.readableEnded || req.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      req.off('end', done);
+      req.off('close', done);
+      req.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, maxMs);
+    timer.unref();
+    req.on('end', done);
+    req.on('close', done);
+    req.on('error', done);
+    req.unpipe();
+    req.resume();
+  });
 }
 
 export function sendJSON(res: ServerResponse, status: number, body: unknown): void {

@@ -117,8 +117,21 @@ async function peek(body: Readable): Promise<{ head: Buffer; rest: Readable }> {
   else
     void (async () => {
       try {
-        for (let r = await it.next(); !r.done; r = await it.next()) if (!rest.write(r.value as Buffer)) await new Promise((res) => rest.once('drain', res));
-        rest.end();
+        // Once the reader of `rest` gives up (a bad context), the rest of the upload is read and dropped, so
+        // the client can finish sending and read the error instead of a reset connection.
+        for (let r = await it.next(); !r.done; r = await it.next()) {
+          if (rest.destroyed || rest.write(r.value as Buffer)) continue;
+          await new Promise<void>((res) => {
+            const go = () => {
+              rest.off('drain', go);
+              rest.off('close', go);
+              res();
+            };
+            rest.on('drain', go);
+            rest.on('close', go);
+          });
+        }
+        if (!rest.destroyed) rest.end();
       } catch (e) {
         rest.destroy(e as Error);
       }
@@ -231,21 +244,25 @@ export class Builder {
         fs.mkdirSync(ctxDir, { mode: 0o755 });
         const { head, rest } = await peek(body);
         let dockerfileText: string;
-        if (isTar(head)) {
-          await extractContext(rest, ctxDir);
-          const dfPath = path.join(ctxDir, path.posix.normalize('/' + req.dockerfile));
-          let st: fs.Stats | undefined;
-          try {
-            st = fs.statSync(dfPath);
-          } catch {
-            st = undefined;
+        try {
+          if (isTar(head)) {
+            await extractContext(rest, ctxDir);
+            const dfPath = path.join(ctxDir, path.posix.normalize('/' + req.dockerfile));
+            let st: fs.Stats | undefined;
+            try {
+              st = fs.statSync(dfPath);
+            } catch {
+              st = undefined;
+            }
+            if (!st?.isFile()) throw invalidArgument(`Cannot locate specified Dockerfile: ${req.dockerfile}`);
+            dockerfileText = fs.readFileSync(dfPath, 'utf8');
+          } else {
+            const chunks: Buffer[] = [];
+            for await (const c of rest) chunks.push(c as Buffer);
+            dockerfileText = Buffer.concat(chunks).toString('utf8');
           }
-          if (!st?.isFile()) throw invalidArgument(`Cannot locate specified Dockerfile: ${req.dockerfile}`);
-          dockerfileText = fs.readFileSync(dfPath, 'utf8');
-        } else {
-          const chunks: Buffer[] = [];
-          for await (const c of rest) chunks.push(c as Buffer);
-          dockerfileText = Buffer.concat(chunks).toString('utf8');
+        } finally {
+          if (!rest.readableEnded) rest.destroy();
         }
         const ignoreFile = path.join(ctxDir, '.dockerignore');
         if (fs.existsSync(ignoreFile)) applyIgnore(ctxDir, new IgnoreMatcher(parseDockerignore(fs.readFileSync(ignoreFile, 'utf8'))));

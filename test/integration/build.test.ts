@@ -4,7 +4,8 @@
 // output and failures, secrets, ADD of archives and URLs, and errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, readFileSync, utimesSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TestDaemon, isRoot, useDaemon, ok, REPO, which } from '../helpers/daemon.js';
@@ -235,6 +236,25 @@ test('errors name the file and line; - reads a Dockerfile from stdin', { skip },
   const stdin = ok(d.berth(['build', '-t', 'stdin:1', '-'], { input: Buffer.from('FROM busybox\nENV FROM_STDIN=1\n') }), 'stdin');
   assert.match(stdin, /Successfully tagged stdin:1/);
   assert.deepEqual(inspect('stdin:1').Config['Env'], [PATH, 'FROM_STDIN=1']);
+});
+
+test('an error answered before the context is all sent reaches the client, not a reset connection', { skip }, async () => {
+  // 32 MiB that neither the client nor the kernel buffers can swallow before berthd answers
+  const big = randomBytes(32 << 20);
+  const dir = context({ Dockerfile: 'FROM busybox\n', 'big.bin': big });
+  for (let i = 0; i < 3; i++) {
+    const r = d.berth(['build', '--network', 'container:x', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^Error response from daemon: network mode "container:x" is not supported by this builder/, `try ${i}`);
+  }
+  // a hostile context (a write through a symlink): berthd stops unpacking at the first bad entry and reads the rest away
+  const hostile = await makeTar([{ name: 'Dockerfile', data: 'FROM busybox\n' }, { name: 'etc', type: 'symlink', linkname: '/etc' }, { name: 'etc/escape.txt', data: 'evil' }, { name: 'pad.bin', data: big }]);
+  const r = d.berth(['build', '-'], { input: hostile });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /context entry "etc\/escape\.txt" has a parent that is not a directory/);
+  // the daemon is well and nothing stayed behind in its build scratch space
+  ok(d.berth(['build', context({ Dockerfile: 'FROM busybox\nENV AFTER=1\n' })]), 'a build after');
+  assert.deepEqual(readdirSync(path.join(d.dataRoot, 'build', 'tmp')), []);
 });
 
 test('examples/httpd builds', { skip }, async () => {
