@@ -3,7 +3,6 @@
 // step at a time within a stage. Each step first computes its cache key
 // (parent key + instruction after expansion + what it sees); a usable cache
 // record is reused ("---> Using cache"), otherwise the step runs and is recorded.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Digest } from '../common/digest.js';
@@ -97,9 +96,11 @@ export class Solver {
   private readonly total: number;
   /** the step numbers of each stage start here (Dockerfile order, as if built one after another) */
   private readonly firstStep = new Map<number, number>();
-  // The stage a step belongs to travels with the async call chain, so that
-  // the step methods stay as they were when there was one stage at a time.
-  private readonly current = new AsyncLocalStorage<StageRun>();
+  // Each stage runs on a view of the solver (Object.create(this)) whose own
+  // `run` says which stage it is: the step methods reach it through `this`.
+  // (An AsyncLocalStorage did this before, but it left async hooks on in
+  // the daemon for good, a cost on every promise of every later request.)
+  private readonly run: StageRun | undefined = undefined;
   private readonly unpacked = new Map<string, Promise<void>>();
   private readonly pulls = new Map<string, Promise<void>>();
   /** layer blobs found in the content store during this build */
@@ -128,19 +129,19 @@ export class Solver {
     const tasks = this.graph.order.map((s) => ({
       index: s.index,
       deps: this.graph.deps.get(s.index) ?? new Set<number>(),
-      run: (emit: Emit, sig: AbortSignal) =>
-        this.current.run({ index: s.index, step: this.firstStep.get(s.index)!, stepStart: performance.now(), emit, signal: sig }, async () => {
-          const st = await this.stage(s);
-          this.results.set(s.index, st);
-          return st;
-        }),
+      run: async (emit: Emit, sig: AbortSignal) => {
+        const view: Solver = Object.create(this, { run: { value: { index: s.index, step: this.firstStep.get(s.index)!, stepStart: performance.now(), emit, signal: sig } satisfies StageRun } });
+        const st = await view.stage(s);
+        this.results.set(s.index, st);
+        return st;
+      },
     }));
     const results = await runStages(tasks, PARALLEL_STAGES, this.out, this.deps.signal);
     return results.get(this.graph.target.index)!;
   }
 
   private get stageRun(): StageRun {
-    const r = this.current.getStore();
+    const r = this.run;
     if (!r) throw new Error('solver step outside of a stage');
     return r;
   }
