@@ -322,7 +322,8 @@ export class Builder {
         return this.finish(id, tags, progress);
       } finally {
         await (closing ?? network.close());
-        removeScratch(tmp);
+        // off the answer's path: a restart's sweep (above) takes what a crash leaves of it
+        fs.promises.rm(path.resolve(tmp), { recursive: true, force: true }).catch((err) => this.deps.log.warn('could not remove a build scratch directory', { dir: tmp, error: messageOf(err) }));
       }
     });
   }

@@ -2,7 +2,7 @@
 // test, runs the berth CLI or the docker CLI against it, and cleans everything
 // up by the daemon's PID, even when the test failed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as http from 'node:http';
@@ -148,4 +148,11 @@ export function useDaemon(skip: string | false, set: (d: TestDaemon) => void): v
 export function ok(r: RunResult, what: string): string {
   assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
   return r.stdout;
+}
+
+/** What `dir` holds once berthd's background removals (a build's scratch space goes after the answer) are done: its entries, polled for up to 5 s. */
+export async function settledEntries(dir: string): Promise<string[]> {
+  const list = () => (existsSync(dir) ? readdirSync(dir) : []);
+  for (let i = 0; i < 100 && list().length; i++) await new Promise((r) => setTimeout(r, 50));
+  return list();
 }

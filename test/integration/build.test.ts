@@ -4,11 +4,11 @@
 // output and failures, secrets, ADD of archives and URLs, and errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, utimesSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { TestDaemon, isRoot, useDaemon, ok, REPO, which } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, useDaemon, ok, REPO, which, settledEntries } from '../helpers/daemon.js';
 import { writeContext } from '../helpers/buildctx.js';
 import { makeTar } from '../helpers/tars.js';
 import { berthRegistry, PASS, USER } from '../helpers/registries.js';
@@ -254,7 +254,7 @@ test('an error answered before the context is all sent reaches the client, not a
   assert.match(r.stderr, /context entry "etc\/escape\.txt" has a parent that is not a directory/);
   // the daemon is well and nothing stayed behind in its build scratch space
   ok(d.berth(['build', context({ Dockerfile: 'FROM busybox\nENV AFTER=1\n' })]), 'a build after');
-  assert.deepEqual(readdirSync(path.join(d.dataRoot, 'build', 'tmp')), []);
+  assert.deepEqual(await settledEntries(path.join(d.dataRoot, 'build', 'tmp')), []);
 });
 
 test('examples/httpd builds', { skip }, async () => {
