@@ -1,7 +1,8 @@
 // The `registry` command tree (commander), so the berth CLI wires it with one
-// line: program.addCommand(registryCommand()).
+// line: program.addCommand(registryCommand()). The server and its storage are
+// loaded only when a registry command runs (the CLI bundles them into a file
+// of their own, scripts/bundle.mjs): they would double every command's start-up.
 import { Command } from 'commander';
-import { gcRegistry, serveRegistry } from './serve.js';
 
 export function registryCommand(name = 'registry'): Command {
   const cmd = new Command(name).description('Run an OCI distribution registry');
@@ -13,6 +14,7 @@ export function registryCommand(name = 'registry'): Command {
     .option('--config <file>', 'registry.yaml: auth, TLS, storage, limits, gc')
     .option('--log-level <level>', 'debug, info, warn or error')
     .action(async (o: { addr?: string; root?: string; config?: string; logLevel?: string }) => {
+      const { serveRegistry } = await import('./serve.js');
       await serveRegistry(o);
     });
   cmd
@@ -23,6 +25,7 @@ export function registryCommand(name = 'registry'): Command {
     .option('--dry-run', 'report what would be deleted, delete nothing')
     .option('--untagged', 'also delete manifests no tag reaches')
     .action(async (o: { root?: string; config?: string; dryRun?: boolean; untagged?: boolean }) => {
+      const { gcRegistry } = await import('./serve.js');
       const report = await gcRegistry(o);
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     });
