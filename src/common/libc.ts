@@ -1,7 +1,8 @@
 // The few libc calls Node has no API for: mknod (overlay whiteouts are 0/0
 // character devices; layers also carry real device nodes and fifos), the
-// l*xattr family (overlay's trusted.overlay.opaque, file capabilities) and
-// mount/umount2. They go through koffi, which is loaded on first use so that
+// l*xattr family (overlay's trusted.overlay.opaque, file capabilities),
+// mount/umount2, and unshare/setns with the ioctl that brings a link up (a
+// container's network namespace and its loopback, network/cni/host.ts). They go through koffi, which is loaded on first use so that
 // code paths that never touch these calls (and their unit tests) never load a
 // native addon.
 import { createRequire } from 'node:module';
@@ -36,6 +37,11 @@ interface Libc {
   strerror: Fn;
   syncfs: Fn;
   getpagesize: Fn;
+  unshare: Fn;
+  setns: Fn;
+  socket: Fn;
+  ioctl: Fn;
+  close: Fn;
 }
 
 let libc: Libc | undefined;
@@ -59,6 +65,11 @@ function load(): Libc {
     strerror: lib.func('const char *strerror(int errnum)') as Fn,
     syncfs: lib.func('int syncfs(int fd)') as Fn,
     getpagesize: lib.func('int getpagesize(void)') as Fn,
+    unshare: lib.func('int unshare(int flags)') as Fn,
+    setns: lib.func('int setns(int fd, int nstype)') as Fn,
+    socket: lib.func('int socket(int domain, int type, int protocol)') as Fn,
+    ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as Fn,
+    close: lib.func('int close(int fd)') as Fn,
   };
   return libc;
 }
@@ -123,6 +134,7 @@ export const MS_REMOUNT = 0x20;
 export const MS_BIND = 0x1000;
 export const MS_REC = 0x4000;
 export const MS_PRIVATE = 0x40000;
+export const MS_SHARED = 0x100000;
 
 /** mount(2). `data` is the filesystem's option string (e.g. overlay's lowerdir=...). */
 export function mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): void {
@@ -152,4 +164,47 @@ let cachedPageSize: number | undefined;
 export function pageSize(): number {
   cachedPageSize ??= load().getpagesize() as number;
   return cachedPageSize;
+}
+
+export const CLONE_NEWNET = 0x40000000;
+
+/** unshare(2): only the calling thread moves (namespaces belong to threads). */
+export function unshare(flags: number): void {
+  const l = load();
+  if ((l.unshare(flags) as number) !== 0) fail(l, 'unshare');
+}
+
+/** setns(2) for the calling thread. */
+export function setns(fd: number, nstype: number): void {
+  const l = load();
+  if ((l.setns(fd, nstype) as number) !== 0) fail(l, 'setns');
+}
+
+const AF_INET = 2;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const SIOCGIFFLAGS = 0x8913;
+const SIOCSIFFLAGS = 0x8914;
+const IFF_UP = 0x1;
+const IFNAMSIZ = 16;
+
+/**
+ * Set IFF_UP on the link `name` of the network namespace the calling thread is
+ * in (what `ip link set <name> up` does, through SIOCSIFFLAGS on a socket made there).
+ */
+export function linkUp(name: string): void {
+  const l = load();
+  if (Buffer.byteLength(name) >= IFNAMSIZ) throw new Error(`interface name too long: ${name}`);
+  const fd = l.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
+  if (fd < 0) fail(l, 'socket');
+  try {
+    // struct ifreq: char ifr_name[16], then a union whose ifr_flags is a short (40 bytes in all)
+    const req = Buffer.alloc(40);
+    req.write(name, 0, 'latin1');
+    if ((l.ioctl(fd, SIOCGIFFLAGS, 'void *', req) as number) !== 0) fail(l, 'ioctl SIOCGIFFLAGS', name);
+    req.writeInt16LE(req.readInt16LE(IFNAMSIZ) | IFF_UP, IFNAMSIZ);
+    if ((l.ioctl(fd, SIOCSIFFLAGS, 'void *', req) as number) !== 0) fail(l, 'ioctl SIOCSIFFLAGS', name);
+  } finally {
+    l.close(fd);
+  }
 }

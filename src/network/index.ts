@@ -1,5 +1,5 @@
 // The network subsystem: container networking through the CNI plugins
-// (bridge, host-local, portmap, loopback), a default bridge
+// (bridge, host-local, portmap; lo is brought up in-process), a default bridge
 // network, published ports, and the /etc files a container needs.
 // This file is the interface the daemon wires; implementations live beside it.
 

@@ -5,7 +5,7 @@
 // printed, never asserted.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, symlinkSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as dgram from 'node:dgram';
@@ -292,12 +292,21 @@ test('a restarted manager detaches from persisted state; init removes dead conta
   assert.deepEqual(leftovers(E, e, eVeth), []);
 });
 
+/** The network namespace of every thread of this process (the manager makes namespaces from its main thread). */
+function threadNetns(): string[] {
+  return [...new Set(readdirSync('/proc/self/task').map((t) => readlinkSync(`/proc/self/task/${t}/ns/net`)))];
+}
+
 test('none: a pinned netns with only lo up; host: no netns', { skip }, async () => {
   const m = fx!.manager();
   await m.init(new Set());
+  const home = readlinkSync('/proc/self/ns/net');
   const N = fx!.newId();
   const n = await m.attach(N, { mode: 'none', ports: [] });
   assert.equal(n.ipAddress, undefined);
+  // made in this process (unshare, pin, lo up, setns back): every thread is home again
+  assert.deepEqual(threadNetns(), [home]);
+  assert.notEqual(`net:[${statSync(n.netnsPath!).ino}]`, home, 'the pin is another namespace');
   const links = fx!.execIn(N, 'ip', ['-br', 'link']).out.trim().split('\n');
   assert.equal(links.length, 1, links.join('\n'));
   assert.match(links[0]!, /^lo\s+UNKNOWN/);

@@ -69,10 +69,6 @@ export function confListForPorts(list: ConfList, ports: number): ConfList {
   return ports > 0 ? list : { ...list, plugins: list.plugins.filter((p) => p.type !== 'portmap') };
 }
 
-export function loopbackConf(): PluginConf & { cniVersion: string; name: string } {
-  return { cniVersion: CNI_VERSION, name: 'lo', type: 'loopback' };
-}
-
 /** portmap's runtimeConfig entry; hostIP only when the mapping binds one address. */
 export interface CniPortMapping {
   hostPort: number;

@@ -1,10 +1,11 @@
-// The host-side steps around the plugins: pinned network namespaces
-// (`ip netns`), what the host's routes and addresses already use, the uplink's
+// The host-side steps around the plugins: pinned network namespaces (what
+// `ip netns add|del` does, with the loopback up, in-process), what the host's routes and addresses already use, the uplink's
 // MTU, and the per-network rule that lets published ports through a FORWARD
 // policy of DROP (set by dockerd on these machines).
-import { existsSync, promises as fsp } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, promises as fsp, rmSync } from 'node:fs';
+import { CLONE_NEWNET, linkUp, mount, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, setns, umount2, unshare, type SyscallError } from '../../common/libc.js';
 import { run } from '../../common/exec.js';
-import { conflict, internal } from '../../common/errors.js';
+import { conflict, internal, messageOf } from '../../common/errors.js';
 import { nameservers } from '../etcfiles.js';
 import { iptables } from './iptables.js';
 
@@ -18,15 +19,85 @@ export function netnsExists(name: string): boolean {
   return existsSync(netnsPath(name));
 }
 
-/** `ip netns add`: a bind mount that pins the namespace until `ip netns del`. */
-export async function netnsAdd(name: string): Promise<void> {
-  await run('ip', ['netns', 'add', name]);
+let netnsDirReady = false;
+
+/** /run/netns as `ip netns` makes it: a shared mount point, so that a pin shows in mount namespaces made later. */
+function ensureNetnsDir(): void {
+  if (netnsDirReady) return;
+  mkdirSync(NETNS_DIR, { recursive: true, mode: 0o755 });
+  try {
+    mount('', NETNS_DIR, 'none', MS_SHARED | MS_REC, null);
+  } catch (err) {
+    if ((err as SyscallError).code !== 'EINVAL') throw err;
+    // not a mount point yet: make it one of its own, then shared
+    mount(NETNS_DIR, NETNS_DIR, 'none', MS_BIND | MS_REC, null);
+    mount('', NETNS_DIR, 'none', MS_SHARED | MS_REC, null);
+  }
+  netnsDirReady = true;
 }
 
+let hostNetns: number | undefined;
+
+/** berthd's own network namespace (its main thread's, opened once; libuv opens with O_CLOEXEC). */
+function hostNetnsFd(): number {
+  hostNetns ??= openSync('/proc/thread-self/ns/net', 'r');
+  return hostNetns;
+}
+
+/**
+ * What `ip netns add` does, with the loopback up, in this process: a new
+ * namespace for this thread, pinned by a bind mount on /run/netns/<name>, then
+ * back to berthd's own. Two execs (ip and the Go loopback plugin, 40-80 ms of a
+ * 2-core machine on every container start) become a few system calls. The
+ * thread is away only for these synchronous calls: no other JavaScript runs,
+ * and libuv's other threads never move.
+ */
+export async function netnsAdd(name: string): Promise<void> {
+  ensureNetnsDir();
+  const p = netnsPath(name);
+  const home = hostNetnsFd();
+  closeSync(openSync(p, 'wx', 0o000)); // O_EXCL: an existing name is an error, as with ip
+  let pinned = false;
+  try {
+    unshare(CLONE_NEWNET);
+    try {
+      mount('/proc/thread-self/ns/net', p, 'none', MS_BIND, null);
+      pinned = true;
+      linkUp('lo');
+    } finally {
+      try {
+        setns(home, CLONE_NEWNET);
+      } catch (err) {
+        // every later socket of berthd would be made in the container's namespace: stop now
+        process.stderr.write(`berthd: fatal: cannot return to the daemon's network namespace: ${messageOf(err)}\n`);
+        process.abort();
+      }
+    }
+  } catch (err) {
+    if (pinned) umountQuiet(p);
+    rmSync(p, { force: true });
+    throw internal(`network namespace ${name}: ${messageOf(err)}`);
+  }
+}
+
+function umountQuiet(p: string): void {
+  try {
+    umount2(p, MNT_DETACH);
+  } catch {
+    /* not mounted */
+  }
+}
+
+/** What `ip netns del` does: unpin (the namespace goes with its last user) and remove the name. */
 export async function netnsDel(name: string): Promise<void> {
   if (!netnsExists(name)) return;
-  const res = await run('ip', ['netns', 'del', name], { allowFailure: true });
-  if (res.code !== 0 && netnsExists(name)) throw internal(`ip netns del ${name}: ${res.stderr.trim()}`);
+  const p = netnsPath(name);
+  try {
+    umount2(p, MNT_DETACH);
+  } catch (err) {
+    if ((err as SyscallError).code !== 'EINVAL') throw internal(`network namespace ${name}: ${messageOf(err)}`);
+  }
+  rmSync(p, { force: true });
 }
 
 /** Names of the pinned namespaces (all of them, not only berth's). */

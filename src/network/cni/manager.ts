@@ -1,12 +1,13 @@
 // CniNetworkManager: containers on a default bridge through the CNI plugins.
 //
-// attach (bridge): persist intent → `ip netns add <prefix><id12>` (pinned, so
-// DEL always finds eth0 and tears the masquerade down) → loopback ADD (lo) →
+// attach (bridge): persist intent → a netns pinned at /run/netns/<prefix><id12>
+// with lo up (host.ts does what `ip netns add` and the loopback plugin did, in
+// process; pinned, so DEL always finds eth0 and tears the masquerade down) →
 // chain ADD bridge[/portmap] (eth0) → persist the final result (the
 // per-network iptables rules — forwarding, masquerade, the 127/8 guard — are
 // ensured once, before the first ADD; see host.ts).
-// detach: chain DEL in reverse with the persisted result → loopback DEL →
-// `ip netns del` → forget. Operations on one container are serialized; the
+// detach: chain DEL in reverse with the persisted result → unpin the netns
+// (its lo goes with it) → forget. Operations on one container are serialized; the
 // plugins lock themselves, so different containers proceed in parallel.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +16,7 @@ import { conflict, internal, invalidArgument, messageOf, wrap } from '../../comm
 import { type Logger, silentLogger } from '../../common/log.js';
 import type { AttachHooks, AttachOptions, BridgeNetworkInfo, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
 import { cidrsOverlap, gatewayOf, parseCidr, pickFreeSubnet, subnetConflict } from '../subnet.js';
-import { type ConfList, type JsonObject, bridgeConfList, confListForPorts, loopbackConf, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
+import { type ConfList, type JsonObject, bridgeConfList, confListForPorts, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
 import { ensureBridge, ensureNetworkRules, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
 import { normalizePort, resolveHostPorts } from './hostports.js';
 import { bindingsOverlap, isIPv4 } from '../ports.js';
@@ -230,7 +231,6 @@ export class CniNetworkManager implements NetworkManager {
       await this.step(steps, 'netns.add', () => netnsAdd(netnsName));
       hooks.netnsReady?.(netnsPath(netnsName));
       const env = { containerId: id, netns: netnsPath(netnsName), ifname: 'eth0' };
-      await this.step(steps, 'lo.add', () => this.runner.exec('ADD', loopbackConf(), { ...env, ifname: 'lo' }));
       // before the first ADD sets route_localnet on the bridge: the guard must already be there
       if (opts.mode === 'bridge') await this.step(steps, 'rules', () => this.ensureNetworkRules());
       const attachment: NetworkAttachment = { mode: opts.mode, netnsPath: netnsPath(netnsName), ports };
@@ -286,11 +286,6 @@ export class CniNetworkManager implements NetworkManager {
       });
       steps['chain.del'] = performance.now() - tChain;
       if (!nsPath) await this.deleteLeftoverRules(list.name, id);
-    }
-    if (ns && nsPath) {
-      await this.step(steps, 'lo.del', () => this.runner.exec('DEL', loopbackConf(), { containerId: id, netns: nsPath, ifname: 'lo' })).catch((err) =>
-        this.log.warn('network: loopback DEL', { container: id, err: messageOf(err) }),
-      );
     }
     if (ns) await this.step(steps, 'netns.del', () => netnsDel(ns));
     await this.store.remove(id);
