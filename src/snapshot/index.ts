@@ -54,7 +54,8 @@ export interface Snapshotter {
   /** The mounts of an existing snapshot (read-only lowerdirs for a committed one). */
   mounts(key: string): Promise<Mount[]>;
   /** Remove a snapshot; a committed one with children is a Conflict. */
-  remove(key: string): Promise<void>;
+  /** `wait: false`: resolve once the snapshot is gone (its row), before its files are deleted. */
+  remove(key: string, opts?: { wait?: boolean }): Promise<void>;
   list(): Promise<SnapshotInfo[]>;
   /** Bytes used on disk by this snapshot's own directory. */
   usage(key: string): Promise<number>;

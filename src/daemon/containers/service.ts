@@ -245,15 +245,12 @@ export class ContainerService {
   async finishExit(c: ContainerRecord, code: number, at: Date, oomKilled: boolean, error: string): Promise<void> {
     const id = c.Id;
     const dir = this.dirOf(id);
+    const t0 = performance.now();
     this.rotators.get(id)?.stop();
     this.rotators.delete(id);
     await this.d.monitor.delete(id, true).catch((err: unknown) => this.d.log.warn('runc delete failed', { id: id.slice(0, 12), err: messageOf(err) }));
+    const tDelete = performance.now() - t0;
     this.d.monitor.cleanupFiles(id, dir);
-    // Off the critical path: the exit is recorded (and wait answers) without
-    // waiting for CNI DEL (~100-300 ms of iptables). The manager queues a
-    // restart's attach behind it and a new claim on the same host port waits
-    // for it; shutdown drains it.
-    this.detachLater(id);
     try {
       unmount(this.rootfs(id), { detach: true });
     } catch (err) {
@@ -263,9 +260,16 @@ export class ContainerService {
     c.State = { ...c.State, Status: restart ? 'restarting' : 'exited', Running: false, Restarting: restart, Pid: 0, ExitCode: code, OOMKilled: oomKilled, Error: error, FinishedAt: at.toISOString() };
     this.d.store.save(c);
     this.d.log.info('container exited', { id: id.slice(0, 12), code, oomKilled });
+    this.d.log.debug('container exit timing (ms)', { id: id.slice(0, 12), runcDelete: Math.round(tDelete), total: Math.round(performance.now() - t0) });
     this.resolveWaiters(this.exitWaiters, id, { StatusCode: code, Error: null });
+    // Off the critical path: the exit is recorded (and wait answers) without
+    // waiting for CNI DEL (~60-300 ms of plugin execs), and only after the rest,
+    // since even spawning the first plugin holds this thread for ~10 ms. The
+    // manager queues a restart's attach behind it and a new claim on the same
+    // host port waits for it; shutdown drains it.
+    if (c.HostConfig.AutoRemove && !restart) return this.removeNow(c.Id);
+    this.detachLater(id);
     if (restart) this.restarts.schedule(c);
-    else if (c.HostConfig.AutoRemove) await this.removeNow(c.Id);
   }
 
   /** Resolve when the condition holds, with the exit code. */
@@ -346,20 +350,32 @@ export class ContainerService {
   private async removeNow(id: string): Promise<void> {
     const c = this.get(id);
     const dir = this.dirOf(id);
-    await this.d.monitor.delete(id, true);
-    this.d.monitor.cleanupFiles(id, dir);
-    this.detachLater(id);
-    unmount(this.rootfs(id), { detach: true });
-    await this.d.snapshotter.remove(id).catch((err: unknown) => {
-      if (!/not found/.test(messageOf(err))) throw err;
-    });
-    fs.rmSync(dir, { recursive: true, force: true });
-    this.d.store.delete(id);
-    for (const s of this.pendingAttach.get(id) ?? []) s.close();
-    this.pendingAttach.delete(id);
-    this.resolveWaiters(this.exitWaiters, id, { StatusCode: c.State.ExitCode, Error: null });
-    this.resolveWaiters(this.removeWaiters, id, { StatusCode: c.State.ExitCode, Error: null });
-    this.d.log.info('container removed', { id: id.slice(0, 12) });
+    const t0 = performance.now();
+    const ms: Record<string, number> = {};
+    const lap = (name: string) => (ms[name] = Math.round(performance.now() - t0));
+    try {
+      await this.d.monitor.delete(id, true);
+      this.d.monitor.cleanupFiles(id, dir);
+      lap('runc');
+      unmount(this.rootfs(id), { detach: true });
+      lap('unmount');
+      // its files go in the background: off `rm` and `run --rm`'s path
+      await this.d.snapshotter.remove(id, { wait: false }).catch((err: unknown) => {
+        if (!/not found/.test(messageOf(err))) throw err;
+      });
+      lap('snapshot');
+      fs.rmSync(dir, { recursive: true, force: true });
+      this.d.store.delete(id);
+      lap('store');
+      this.d.log.debug('container remove timing (ms, cumulative)', { id: id.slice(0, 12), ...ms });
+      for (const s of this.pendingAttach.get(id) ?? []) s.close();
+      this.pendingAttach.delete(id);
+      this.resolveWaiters(this.exitWaiters, id, { StatusCode: c.State.ExitCode, Error: null });
+      this.resolveWaiters(this.removeWaiters, id, { StatusCode: c.State.ExitCode, Error: null });
+      this.d.log.info('container removed', { id: id.slice(0, 12) });
+    } finally {
+      this.detachLater(id); // last, as in finishExit; also when the removal failed half-way
+    }
   }
 
   /** Attach to stdio now (running) or from the next start (created/exited). */

@@ -154,7 +154,7 @@ export class OverlaySnapshotter implements Snapshotter {
     return [{ type: 'overlay', source: 'overlay', options: ['ro', `lowerdir=${lowers.join(':')}`] }];
   }
 
-  async remove(key: string): Promise<void> {
+  async remove(key: string, opts: { wait?: boolean } = {}): Promise<void> {
     const trash = this.meta.transaction(() => {
       const row = this.meta.get(key);
       if (!row) throw notFound(`snapshot ${key}: not found`);
@@ -170,7 +170,9 @@ export class OverlaySnapshotter implements Snapshotter {
       return to;
     });
     // After the commit: a crash here leaves a row-less directory, removed at the next start.
-    await fs.promises.rm(trash, { recursive: true, force: true });
+    const files = fs.promises.rm(trash, { recursive: true, force: true });
+    if (opts.wait !== false) return files;
+    files.catch(() => {}); // (the next start's sweep takes what is left)
   }
 
   async list(): Promise<SnapshotInfo[]> {
