@@ -99,8 +99,9 @@ export class Daemon {
 
   async close(): Promise<void> {
     this.containers.close();
-    // Detaches still running (they may run after an API reply) finish first.
+    // Detaches and runc deletes still running (they may run after an API reply) finish first.
     await this.network.drain?.();
+    await this.containers.drain();
     this.db.close();
   }
 }

@@ -47,6 +47,8 @@ export interface ExitInfo {
 
 export class Monitor {
   readonly runcRoot: string;
+  /** `runc delete`s in flight, by container */
+  private readonly deleting = new Map<string, Promise<void>>();
   readonly exitDir: string;
   readonly socketDir: string;
   readonly conmon: string;
@@ -72,6 +74,7 @@ export class Monitor {
 
   /** conmon + `runc create`; resolves with the container's pid once it exists (state "created"). */
   async create(id: string, bundle: string, o: CreateOptions): Promise<number> {
+    await this.deleting.get(id)?.catch(() => {}); // the last run's state goes first
     fs.mkdirSync(path.join(bundle, 'persist'), { recursive: true });
     for (const f of ['attach', 'ctl', 'winsz', 'oom', 'persist/oom', 'persist/exit', 'pidfile', 'conmon.pid']) fs.rmSync(path.join(bundle, f), { force: true });
     fs.rmSync(path.join(this.exitDir, id), { force: true });
@@ -140,12 +143,47 @@ export class Monitor {
     await run(this.runc, this.runcArgs('kill', ...(all ? ['--all'] : []), id, signal));
   }
 
-  async delete(id: string, force = false): Promise<void> {
+  /**
+   * `runc delete`. One at a time per container: a call while one runs gets
+   * that one (so a start after an exit waits for the exit's delete).
+   */
+  delete(id: string, force = false): Promise<void> {
+    const running = this.deleting.get(id);
+    if (running) return running;
     // runc keeps a container's state in <root>/<id>/ from `create` until `delete`: without it there
     // is nothing to delete, and not running runc saves ~40 ms before every start and after every exit
-    if (!fs.existsSync(path.join(this.runcRoot, id))) return;
-    const r = await run(this.runc, this.runcArgs('delete', ...(force ? ['--force'] : []), id), { allowFailure: true });
-    if (r.code !== 0 && !/does not exist|not exist/.test(r.stderr)) throw internal(`runc delete ${id}: ${r.stderr.trim()}`);
+    if (!fs.existsSync(path.join(this.runcRoot, id))) return Promise.resolve();
+    const p = (async () => {
+      const r = await run(this.runc, this.runcArgs('delete', ...(force ? ['--force'] : []), id), { allowFailure: true });
+      if (r.code !== 0 && !/does not exist|not exist/.test(r.stderr)) throw internal(`runc delete ${id}: ${r.stderr.trim()}`);
+    })().finally(() => this.deleting.delete(id));
+    this.deleting.set(id, p);
+    return p;
+  }
+
+  /**
+   * `runc delete --force` of a container whose process has exited, without
+   * waiting: its cgroups and runc state go after the answer (~40 ms of exec off
+   * `run --rm`). A later delete() or create of the same container waits for it,
+   * drain() at shutdown waits for all, and a crash's leftovers are found by
+   * stateIds() at the next start.
+   */
+  deleteLater(id: string, onError: (err: unknown) => void): void {
+    this.delete(id, true).catch(onError);
+  }
+
+  /** Wait for the deletes in flight (shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.deleting.values()]);
+  }
+
+  /** The containers runc holds state for. */
+  stateIds(): string[] {
+    try {
+      return fs.readdirSync(this.runcRoot);
+    } catch {
+      return [];
+    }
   }
 
   async state(id: string): Promise<RuncState | undefined> {

@@ -4,9 +4,9 @@
 // `always` container comes back. Root only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon, isRoot, ok } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, ok, which } from '../helpers/daemon.js';
 import { useContainerDaemon } from '../helpers/containers.js';
 
 const skip = isRoot() ? false : 'needs root (runc, conmon, overlay)';
@@ -87,4 +87,44 @@ test('unless-stopped: back after a daemon restart unless it was stopped by hand'
   await until('keep to run again', () => JSON.parse(d.berth(['inspect', 'keep']).stdout || '[{}]')[0].State?.Running === true);
   assert.equal(JSON.parse(ok(d.berth(['inspect', 'stopped']), 'inspect'))[0].State.Status, 'exited');
   ok(d.berth(['rm', '-f', 'keep', 'stopped']), 'rm');
+});
+
+test('runc state: gone once run --rm and rm are done (deleted after the answer); a leftover without a container is deleted at the next start', { skip }, async () => {
+  const runcRoot = path.join(d.execRoot, 'runtime', 'runc');
+  const { spawnSync } = await import('node:child_process');
+  const NET = ['--network', 'none'];
+  ok(d.berth(['run', '--rm', ...NET, 'busybox', 'true']), 'run --rm');
+  ok(d.berth(['run', '--name', 'plain', ...NET, 'busybox', 'true']), 'run');
+  ok(d.berth(['rm', 'plain']), 'rm');
+  await until('no runc state left', () => !existsSync(runcRoot) || readdirSync(runcRoot).length === 0, 10_000);
+  // a start right after an exit waits for that exit's delete (same id, one runc state)
+  ok(d.berth(['run', '--name', 'again', ...NET, 'busybox', 'true']), 'run again');
+  for (let i = 0; i < 3; i++) assert.equal(d.berth(['start', '-a', 'again']).code, 0, `start ${i}`);
+  ok(d.berth(['rm', 'again']), 'rm again');
+
+  // A crash between a removal and its runc delete: runc state that no container owns.
+  await d.stop();
+  const bundle = path.join(d.root, 'orphan-bundle');
+  mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
+  spawnSync('cp', [which('busybox')!, path.join(bundle, 'rootfs', 'bin', 'busybox')]);
+  assert.equal(spawnSync('runc', ['spec', '--bundle', bundle]).status, 0);
+  const specFile = path.join(bundle, 'config.json');
+  const spec = JSON.parse(readFileSync(specFile, 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/busybox', 'sleep', '1000'];
+  writeFileSync(specFile, JSON.stringify(spec));
+  const orphan = `orphan${Date.now()}`;
+  // (runc init keeps the stdio it is given: a pipe would never end, so runc's log goes to a file)
+  const log = path.join(d.root, 'orphan-runc.log');
+  const made = spawnSync('runc', ['--root', runcRoot, '--log', log, 'create', '--bundle', bundle, orphan], { stdio: 'ignore', timeout: 30_000 });
+  assert.equal(made.status, 0, existsSync(log) ? readFileSync(log, 'utf8') : String(made.error));
+  const pid = Number(JSON.parse(spawnSync('runc', ['--root', runcRoot, 'state', orphan], { encoding: 'utf8' }).stdout).pid);
+  assert.ok(pid > 0 && existsSync(`/proc/${pid}`));
+  try {
+    await d.start();
+    assert.ok(!readdirSync(runcRoot).includes(orphan), 'the leftover runc state is deleted');
+    await until('its process to be gone', () => !existsSync(`/proc/${pid}`), 10_000);
+  } finally {
+    spawnSync('runc', ['--root', runcRoot, 'delete', '--force', orphan]);
+  }
 });

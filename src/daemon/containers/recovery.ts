@@ -1,5 +1,6 @@
 // Recovery after a daemon start, and the watch on running containers'
-// monitors. Containers that kept running are adopted; those that exited
+// monitors. runc state without a container (a crash during a background
+// delete) is deleted first. Containers that kept running are adopted; those that exited
 // meanwhile get their real exit code from conmon's exit file; a container
 // whose conmon died is killed (nothing would ever report its exit). Then exits
 // are watched, and always/unless-stopped containers come back.
@@ -16,6 +17,11 @@ import type { ContainerStore } from './store.js';
  * Then exits are watched, and always/unless-stopped containers come back.
  */
 export async function recoverContainers(svc: ContainerService, store: ContainerStore, monitor: Monitor, log: Logger): Promise<() => void> {
+  // runc state of containers that are gone (a removal's background delete that a crash cut short)
+  const known = new Set(store.all().map((c) => c.Id));
+  for (const id of monitor.stateIds()) {
+    if (!known.has(id)) await monitor.delete(id, true).catch((err: unknown) => log.warn('could not delete leftover runc state', { id: id.slice(0, 12), err: messageOf(err) }));
+  }
   for (const c of store.all()) {
     if (!c.State.Running) {
       if (c.State.Restarting) {

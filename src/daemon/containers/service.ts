@@ -248,8 +248,8 @@ export class ContainerService {
     const t0 = performance.now();
     this.rotators.get(id)?.stop();
     this.rotators.delete(id);
-    await this.d.monitor.delete(id, true).catch((err: unknown) => this.d.log.warn('runc delete failed', { id: id.slice(0, 12), err: messageOf(err) }));
-    const tDelete = performance.now() - t0;
+    // the process is gone: runc's state and cgroups go in the background (a start or create waits for it)
+    this.d.monitor.deleteLater(id, this.runcDeleteFailed(id));
     this.d.monitor.cleanupFiles(id, dir);
     try {
       unmount(this.rootfs(id), { detach: true });
@@ -260,7 +260,7 @@ export class ContainerService {
     c.State = { ...c.State, Status: restart ? 'restarting' : 'exited', Running: false, Restarting: restart, Pid: 0, ExitCode: code, OOMKilled: oomKilled, Error: error, FinishedAt: at.toISOString() };
     this.d.store.save(c);
     this.d.log.info('container exited', { id: id.slice(0, 12), code, oomKilled });
-    this.d.log.debug('container exit timing (ms)', { id: id.slice(0, 12), runcDelete: Math.round(tDelete), total: Math.round(performance.now() - t0) });
+    this.d.log.debug('container exit timing (ms)', { id: id.slice(0, 12), total: Math.round(performance.now() - t0) });
     this.resolveWaiters(this.exitWaiters, id, { StatusCode: code, Error: null });
     // Off the critical path: the exit is recorded (and wait answers) without
     // waiting for CNI DEL (~60-300 ms of plugin execs), and only after the rest,
@@ -343,6 +343,10 @@ export class ContainerService {
     await this.removeNow(c.Id);
   }
 
+  private runcDeleteFailed(id: string): (err: unknown) => void {
+    return (err) => this.d.log.warn('runc delete failed', { id: id.slice(0, 12), err: messageOf(err) });
+  }
+
   private detachLater(id: string): void {
     void this.d.network.detach(id).catch((err: unknown) => this.d.log.warn('network detach failed', { id: id.slice(0, 12), err: messageOf(err) }));
   }
@@ -354,7 +358,7 @@ export class ContainerService {
     const ms: Record<string, number> = {};
     const lap = (name: string) => (ms[name] = Math.round(performance.now() - t0));
     try {
-      await this.d.monitor.delete(id, true);
+      this.d.monitor.deleteLater(id, this.runcDeleteFailed(id));
       this.d.monitor.cleanupFiles(id, dir);
       lap('runc');
       unmount(this.rootfs(id), { detach: true });
@@ -417,6 +421,11 @@ export class ContainerService {
   /** After a daemon start: see recovery.ts. */
   async recover(): Promise<void> {
     this.stopWatching = await recoverContainers(this, this.d.store, this.d.monitor, this.d.log);
+  }
+
+  /** Wait for the background runc deletes (shutdown). */
+  drain(): Promise<void> {
+    return this.d.monitor.drain();
   }
 
   close(): void {
