@@ -147,13 +147,14 @@ export class Monitor {
    * `runc delete`. One at a time per container: a call while one runs gets
    * that one (so a start after an exit waits for the exit's delete).
    */
-  delete(id: string, force = false): Promise<void> {
+  delete(id: string, force = false, after?: Promise<void>): Promise<void> {
     const running = this.deleting.get(id);
     if (running) return running;
     // runc keeps a container's state in <root>/<id>/ from `create` until `delete`: without it there
     // is nothing to delete, and not running runc saves ~40 ms before every start and after every exit
     if (!fs.existsSync(path.join(this.runcRoot, id))) return Promise.resolve();
     const p = (async () => {
+      await after;
       const r = await run(this.runc, this.runcArgs('delete', ...(force ? ['--force'] : []), id), { allowFailure: true });
       if (r.code !== 0 && !/does not exist|not exist/.test(r.stderr)) throw internal(`runc delete ${id}: ${r.stderr.trim()}`);
     })().finally(() => this.deleting.delete(id));
@@ -169,7 +170,9 @@ export class Monitor {
    * stateIds() at the next start.
    */
   deleteLater(id: string, onError: (err: unknown) => void): void {
-    this.delete(id, true).catch(onError);
+    // spawned on the next turn of the loop, after the answers this turn resolved are written (a spawn
+    // holds the thread for a few ms); registered now, so that a start meanwhile waits for it
+    this.delete(id, true, new Promise((resolve) => setImmediate(resolve))).catch(onError);
   }
 
   /** Wait for the deletes in flight (shutdown). */
