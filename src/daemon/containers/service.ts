@@ -340,6 +340,9 @@ export class ContainerService {
       await exited;
     }
     this.restarts.cancel(c.Id);
+    // As docker's rm: when it returns, the cgroups and runc state are gone too (the exit's
+    // background delete is awaited; only `run --rm`'s own removal leaves it running).
+    await this.d.monitor.delete(c.Id, true);
     await this.removeNow(c.Id);
   }
 
