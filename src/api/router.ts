@@ -104,7 +104,7 @@ export class Router {
       throw notFound(`page not found`);
     } catch (err) {
       if (res.writableEnded) return;
-      if (!upgrade) await drainBody(req);
+      if (!upgrade && !res.headersSent) await drainBody(req);
       if (!res.writableEnded) sendError(res, err);
     }
   }
@@ -112,9 +112,10 @@ export class Router {
 
 /**
  * Reads and drops what is left of a request's body before an error answers it. The client (a build
- * context's upload, a load's tar) may still be writing: answering first and closing would reset the
- * connection under its writes, and it would see EPIPE instead of the error. Bounded, so a client that
- * never ends its body still gets its answer.
+ * context's upload) may still be writing: answering first and closing would reset the connection
+ * under its writes, and it would see EPIPE instead of the error. Bounded, so a client that never ends
+ * its body still gets its answer. (A handler that destroyed the request, as a failed pipeline does,
+ * has already reset the connection: nothing is left to read.)
  */
 export async function drainBody(req: IncomingMessage, maxMs = 30_000): Promise<void> {
   if (req.complete || req.readableEnded || req.destroyed) return;

@@ -42,6 +42,7 @@ interface Libc {
   socket: Fn;
   ioctl: Fn;
   close: Fn;
+  flock: Fn;
 }
 
 let libc: Libc | undefined;
@@ -70,6 +71,7 @@ function load(): Libc {
     socket: lib.func('int socket(int domain, int type, int protocol)') as Fn,
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as Fn,
     close: lib.func('int close(int fd)') as Fn,
+    flock: lib.func('int flock(int fd, int operation)') as Fn,
   };
   return libc;
 }
@@ -206,5 +208,19 @@ export function linkUp(name: string): void {
     if ((l.ioctl(fd, SIOCSIFFLAGS, 'void *', req) as number) !== 0) fail(l, 'ioctl SIOCSIFFLAGS', name);
   } finally {
     l.close(fd);
+  }
+}
+
+const LOCK_EX = 2;
+const LOCK_UN = 8;
+
+/** flock(2) LOCK_EX on an open fd while `work` runs (false: the lock could not be taken, `work` ran anyway). */
+export function withFlock<T>(fd: number, work: () => T): T {
+  const l = load();
+  const locked = (l.flock(fd, LOCK_EX) as number) === 0;
+  try {
+    return work();
+  } finally {
+    if (locked) l.flock(fd, LOCK_UN);
   }
 }

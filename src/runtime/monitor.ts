@@ -170,6 +170,7 @@ export class Monitor {
    * stateIds() at the next start.
    */
   deleteLater(id: string, onError: (err: unknown) => void): void {
+    if (this.deleting.has(id)) return; // under way: whoever started it reports its failure
     // spawned on the next turn of the loop, after the answers this turn resolved are written (a spawn
     // holds the thread for a few ms); registered now, so that a start meanwhile waits for it
     this.delete(id, true, new Promise((resolve) => setImmediate(resolve))).catch(onError);
@@ -177,7 +178,8 @@ export class Monitor {
 
   /** Wait for the deletes in flight (shutdown). */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.deleting.values()]);
+    // (an exit handled meanwhile may add one)
+    while (this.deleting.size) await Promise.allSettled([...this.deleting.values()]);
   }
 
   /** The containers runc holds state for. */

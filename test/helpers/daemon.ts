@@ -53,6 +53,7 @@ export class TestDaemon {
   readonly bridge = `bt${randomBytes(4).toString('hex')}`;
   proc: ChildProcess | undefined;
   log = '';
+  private stopping = false;
 
   constructor(readonly extraArgs: string[] = []) {
     this.root = mkdtempSync(path.join(tmpdir(), 'berth-test-'));
@@ -72,10 +73,17 @@ export class TestDaemon {
     const cfg = path.join(this.root, 'daemon.json');
     spawnSync('sh', ['-c', `echo '{}' > ${cfg}`]);
     const args = this.args().map((a) => (a === '/dev/null/none' ? cfg : a));
+    this.stopping = false;
     // the node flags berthd's launchers use (bin/berthd's shebang, the CLI's autostart)
     this.proc = spawn(process.execPath, [...BERTHD_NODE_FLAGS, BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+    // a daemon that dies on its own says why in the test output (its log is otherwise lost with its root)
+    const proc = this.proc;
+    proc.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      process.stderr.write(`\n[TestDaemon ${this.host}] berthd exited unexpectedly (code ${code}, signal ${signal}); its log ends:\n${this.log.slice(-6000)}\n`);
+    });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (await ping(this.socket)) return this;
@@ -102,6 +110,7 @@ export class TestDaemon {
     const p = this.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return p?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    this.stopping = true;
     p.kill(signal);
     const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
     const code = await exited;

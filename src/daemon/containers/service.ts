@@ -340,10 +340,15 @@ export class ContainerService {
       await exited;
     }
     this.restarts.cancel(c.Id);
-    // As docker's rm: when it returns, the cgroups and runc state are gone too (the exit's
-    // background delete is awaited; only `run --rm`'s own removal leaves it running).
-    await this.d.monitor.delete(c.Id, true);
-    await this.removeNow(c.Id);
+    // Under the container's lock, so that a start cannot come in between.
+    await this.lock(c.Id, async () => {
+      const cur = this.get(c.Id);
+      if (cur.State.Running) throw conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
+      // As docker's rm: when it returns, the cgroups and runc state are gone too (the exit's
+      // background delete is awaited; only `run --rm`'s own removal leaves it running).
+      await this.d.monitor.delete(c.Id, true);
+      await this.removeNow(c.Id);
+    });
   }
 
   private runcDeleteFailed(id: string): (err: unknown) => void {

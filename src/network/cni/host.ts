@@ -3,7 +3,7 @@
 // MTU, and the per-network rule that lets published ports through a FORWARD
 // policy of DROP (set by dockerd on these machines).
 import { closeSync, existsSync, mkdirSync, openSync, promises as fsp, rmSync } from 'node:fs';
-import { CLONE_NEWNET, linkUp, mount, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, setns, umount2, unshare, type SyscallError } from '../../common/libc.js';
+import { CLONE_NEWNET, linkUp, mount, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, setns, umount2, unshare, withFlock, type SyscallError } from '../../common/libc.js';
 import { run } from '../../common/exec.js';
 import { conflict, internal, messageOf } from '../../common/errors.js';
 import { nameservers } from '../etcfiles.js';
@@ -25,13 +25,22 @@ let netnsDirReady = false;
 function ensureNetnsDir(): void {
   if (netnsDirReady) return;
   mkdirSync(NETNS_DIR, { recursive: true, mode: 0o755 });
+  // under iproute2's own lock (flock on the directory): two processes that both found it
+  // unmounted would each mount it onto itself (iproute2 takes the same lock for this step)
+  const dirFd = openSync(NETNS_DIR, 'r');
   try {
-    mount('', NETNS_DIR, 'none', MS_SHARED | MS_REC, null);
-  } catch (err) {
-    if ((err as SyscallError).code !== 'EINVAL') throw err;
-    // not a mount point yet: make it one of its own, then shared
-    mount(NETNS_DIR, NETNS_DIR, 'none', MS_BIND | MS_REC, null);
-    mount('', NETNS_DIR, 'none', MS_SHARED | MS_REC, null);
+    withFlock(dirFd, () => {
+      try {
+        mount('', NETNS_DIR, 'none', MS_SHARED | MS_REC, null);
+      } catch (err) {
+        if ((err as SyscallError).code !== 'EINVAL') throw err;
+        // not a mount point yet: make it one of its own, then shared
+        mount(NETNS_DIR, NETNS_DIR, 'none', MS_BIND | MS_REC, null);
+        mount('', NETNS_DIR, 'none', MS_SHARED | MS_REC, null);
+      }
+    });
+  } finally {
+    closeSync(dirFd);
   }
   netnsDirReady = true;
 }
@@ -56,7 +65,11 @@ export async function netnsAdd(name: string): Promise<void> {
   ensureNetnsDir();
   const p = netnsPath(name);
   const home = hostNetnsFd();
-  closeSync(openSync(p, 'wx', 0o000)); // O_EXCL: an existing name is an error, as with ip
+  try {
+    closeSync(openSync(p, 'wx', 0o000)); // O_EXCL: an existing name is an error, as with ip
+  } catch (err) {
+    throw internal(`network namespace ${name}: ${messageOf(err)}`);
+  }
   let pinned = false;
   try {
     unshare(CLONE_NEWNET);
@@ -75,7 +88,11 @@ export async function netnsAdd(name: string): Promise<void> {
     }
   } catch (err) {
     if (pinned) umountQuiet(p);
-    rmSync(p, { force: true });
+    try {
+      rmSync(p, { force: true });
+    } catch {
+      /* the error that matters is err */
+    }
     throw internal(`network namespace ${name}: ${messageOf(err)}`);
   }
 }
