@@ -187,6 +187,9 @@ async function fetchLayers(svc: ImageService, repo: Repository, manifest: Manife
   const work = layers.map(async (layer, i) => {
     const id = shortId(layer.digest);
     const parentReady = i === 0 ? Promise.resolve(null) : committed[i - 1]!.promise.then(() => chain[i - 1]!);
+    // unused when this layer is already unpacked, and awaited only later otherwise:
+    // a failed parent must not become an unhandled rejection meanwhile
+    parentReady.catch(() => {});
     if (present[i]!.snap) {
       applied[i] = undefined;
       if (present[i]!.blob) {

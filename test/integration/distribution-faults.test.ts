@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { TestDaemon, BERTH, isRoot, which, type RunResult } from '../helpers/daemon.js';
 import { makeTar, sha256hex } from '../helpers/tars.js';
 import { berthRegistry, faultProxy, type Reg } from '../helpers/registries.js';
@@ -151,6 +153,28 @@ describe('pull through faults', { skip }, () => {
       assert.ok(added.length <= 1, `unexpected blobs left: ${added.join(', ')}`);
       assert.deepEqual(ingests(d2), []);
       assert.equal(ok(await berth(d2, ['images', '-q']), 'images'), imagesBefore);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a corrupted layer whose unpack lags its download fails the pull, and berthd lives on', async () => {
+    // 3 MiB of noise and 200 MiB of zeros: ~3 MB on the wire, so the download (and its digest
+    // check) ends long before the unpack; the verification error once reached the unpack's
+    // deferred parent as an unhandled rejection and killed the daemon
+    const tgz = gzipSync(await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'noise.bin', data: randomBytes(3 << 20) }, { name: 'zeros.bin', data: Buffer.alloc(200 << 20) }]));
+    const file = path.join(d1.root, 'lag.tgz');
+    writeFileSync(file, tgz);
+    const name = `${reg.host}/lag/app:1`;
+    ok(await berth(d1, ['import', file, name]), 'import');
+    ok(await berth(d1, ['push', name]), 'push');
+    const proxy = await faultProxy(reg.host, 'flip');
+    try {
+      const r = await berth(d2, ['pull', `${proxy.host}/lag/app:1`]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /verification failed for digest sha256:[a-f0-9]{64}/);
+      assert.equal((await berth(d2, ['version'])).code, 0, 'berthd is still up');
+      assert.deepEqual(ingests(d2), []);
     } finally {
       await proxy.close();
     }

@@ -59,6 +59,9 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async applyLayer(parentOrLater: Digest | null | PromiseLike<Digest | null>, layer: Readable, opts: { expectedDiffId?: Digest } = {}): Promise<LayerApplyResult> {
     const deferred = parentOrLater !== null && typeof parentOrLater === 'object';
+    // A deferred parent may reject while the layer is still unpacking, long before
+    // it is awaited below: observe it now, or that rejection is unhandled and kills the daemon.
+    if (deferred) Promise.resolve(parentOrLater).catch(() => {});
     if (!deferred && parentOrLater !== null) this.committed(parseDigest(parentOrLater as Digest));
     const expected = opts.expectedDiffId === undefined ? undefined : parseDigest(opts.expectedDiffId);
     if (expected !== undefined && !deferred) {
@@ -66,7 +69,6 @@ export class OverlaySnapshotter implements Snapshotter {
       const known = this.meta.get(chainId(parent, expected));
       if (known?.kind === 'committed') return this.verifyKnown(parent, layer, expected);
     }
-    let parentSettled = !deferred;
 
     const tmp = this.paths.extracting(randomBytes(8).toString('hex'));
     fs.mkdirSync(tmp, { mode: 0o700 });
@@ -75,7 +77,6 @@ export class OverlaySnapshotter implements Snapshotter {
       const res = await unpackLayer(layer, `${tmp}/fs`);
       if (expected !== undefined && res.diffId !== expected) throw diffIdMismatch(expected, res.diffId);
       const parent = await parentOrLater;
-      parentSettled = true;
       if (parent !== null) parseDigest(parent);
       const cid = chainId(parent, res.diffId);
       if (this.durable) await this.flusher.flush(tmp);
@@ -95,8 +96,6 @@ export class OverlaySnapshotter implements Snapshotter {
       return { diffId: res.diffId, chainId: cid, size: res.size, contentSize: res.stats.contentSize };
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
-      // Never leave a deferred parent's rejection unobserved.
-      if (!parentSettled) Promise.resolve(parentOrLater).catch(() => {});
       throw err;
     }
   }
