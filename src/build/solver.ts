@@ -106,7 +106,7 @@ export class Solver {
   /** layer blobs found in the content store during this build */
   private readonly presentBlobs = new Set<string>();
   /** content digests of bind-mount sources in the context (which does not change during a build) */
-  private readonly contextDigests = new Map<string, string>();
+  private readonly contextDigests = new Map<string, Promise<string>>();
 
   constructor(
     private readonly deps: SolverDeps,
@@ -496,7 +496,7 @@ export class Solver {
 async function bindSourceKeys(
   mounts: readonly RunMount[],
   contextDir: string,
-  memo: Map<string, string>,
+  memo: Map<string, Promise<string>>,
   fromState: (from: string) => Promise<State>,
 ): Promise<string[]> {
   const out: string[] = [];
@@ -507,7 +507,7 @@ async function bindSourceKeys(
       if (!fs.existsSync(abs)) throw new RunError(`failed to mount ${m.source ?? '/'}: not found in the build context`);
       let digest = memo.get(abs);
       if (digest === undefined) memo.set(abs, (digest = treeDigest(abs)));
-      out.push(`context:${digest}`);
+      out.push(`context:${await digest}`);
     } else {
       const st = await fromState(m.from);
       out.push(`chain:${chainIds(st.config.rootfs.diff_ids).at(-1) ?? 'empty'}`);
