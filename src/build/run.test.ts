@@ -8,12 +8,20 @@ import { parseStages } from './instructions/index.js';
 import { buildNetworkMode } from './network.js';
 import { CacheMounts, runCommand, RunError } from './run.js';
 
-test('cache mounts: shared is one directory for everyone, locked waits for the holder, private gets its own while busy', async () => {
+/** A CacheMounts on a temporary root, with a scratch directory; removed afterwards. */
+async function withCacheMounts(work: (cm: CacheMounts, scratch: string) => Promise<void>): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cachemounts-'));
   try {
-    const cm = new CacheMounts(path.join(root, 'cache'));
     const scratch = path.join(root, 'scratch');
     fs.mkdirSync(scratch);
+    await work(new CacheMounts(path.join(root, 'cache')), scratch);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('cache mounts: shared is one directory for everyone, locked waits for the holder, private gets its own while busy', () =>
+  withCacheMounts(async (cm, scratch) => {
     const a = await cm.acquire('x', 'shared', scratch);
     const b = await cm.acquire('x', undefined, scratch);
     assert.equal(a.dir, b.dir);
@@ -40,10 +48,7 @@ test('cache mounts: shared is one directory for everyone, locked waits for the h
     l2.release();
     const l3 = await cm.acquire('y', 'locked', scratch);
     l3.release();
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
-});
+  }));
 
 
 const SHELL = ['/bin/sh', '-c'];
@@ -94,12 +99,8 @@ test('docker build --network: default and bridge are the bridge; host and none; 
   assert.throws(() => buildNetworkMode('container:abc'), /network mode "container:abc" is not supported by this builder \(default, bridge, host or none\)/);
 });
 
-test('cache mounts: a wait for a locked cache ends when the build is cancelled, and does not hold up the next one', async () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cachemounts-'));
-  try {
-    const cm = new CacheMounts(path.join(root, 'cache'));
-    const scratch = path.join(root, 'scratch');
-    fs.mkdirSync(scratch);
+test('cache mounts: a wait for a locked cache ends when the build is cancelled, and does not hold up the next one', () =>
+  withCacheMounts(async (cm, scratch) => {
     const first = await cm.acquire('y', 'locked', scratch);
     const ac = new AbortController();
     const waiting = cm.acquire('y', 'locked', scratch, ac.signal);
@@ -112,7 +113,4 @@ test('cache mounts: a wait for a locked cache ends when the build is cancelled, 
     first.release();
     (await next).release();
     assert.equal(third, true, 'the cancelled waiter did not keep the next one waiting');
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
-});
+  }));
