@@ -230,6 +230,12 @@ test('errors name the file and line; - reads a Dockerfile from stdin', { skip },
   const run = d.berth(['build', '-f', path.join(runCtx, 'build.Dockerfile'), runCtx]);
   assert.equal(run.code, 4);
   assert.match(run.stderr, /^build\.Dockerfile:4: The command '\/bin\/sh -c exit 4' returned a non-zero code: 4/);
+  // a Dockerfile from outside the context is named as the user gave it, not by its name in the tar
+  const elsewhere = path.join(d.root, `outside${n++}.Dockerfile`);
+  writeFileSync(elsewhere, 'FROM busybox\nRUNN x\n');
+  assert.match(d.berth(['build', '-f', elsewhere, context({ x: '' })]).stderr, new RegExp(`^Error response from daemon: ${elsewhere.replace(/[.]/g, '\\.')}:2: unknown instruction: RUNN`));
+  writeFileSync(elsewhere, 'FROM busybox\nRUN exit 3\n');
+  assert.match(d.berth(['build', '-f', elsewhere, context({ x: '' })]).stderr, new RegExp(`^${elsewhere.replace(/[.]/g, '\\.')}:2: The command`));
   const base = d.berth(['build', context({ Dockerfile: '# a comment\nFROM 127.0.0.1:1/no-such-base\n' })]);
   assert.equal(base.code, 1);
   assert.match(base.stderr, /^Dockerfile:2: .*127\.0\.0\.1:1.*connection refused/, 'a missing base image is pulled (here: no registry answers)');

@@ -96,6 +96,9 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
         const c = contextTar(dir, o.file);
         return { body: c.stream, dockerfile: c.dockerfile };
       })();
+      // a Dockerfile from outside the context travels under a generated name: errors show the user's path
+      const outside = dir !== '-' && o.file !== undefined && dockerfile.startsWith('.dockerfile.');
+      const shown = (msg: string) => (outside ? msg.split(`${dockerfile}:`).join(`${o.file}:`) : msg);
       const c = await ctx.client();
       const res = await c.request('POST', '/build', {
         query: {
@@ -109,6 +112,9 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
           // as the docker CLI: every stored credential, for the daemon's pulls of base images
           'X-Registry-Config': Buffer.from(JSON.stringify(allCredentials())).toString('base64'),
           ...(o.secret.length ? { 'X-Berth-Build-Secrets': Buffer.from(JSON.stringify(secrets)).toString('base64') } : {}) },
+      }).catch((err: unknown) => {
+        if (err instanceof Error) err.message = shown(err.message);
+        throw err;
       });
       let failure: { message: string; code: number } | undefined;
       await jsonLines(res, (raw) => {
@@ -121,7 +127,7 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
       });
       plain?.end();
       if (failure) {
-        ctx.err.write(`${failure.message}\n`);
+        ctx.err.write(`${shown(failure.message)}\n`);
         process.exitCode = failure.code || 1;
       }
     });
