@@ -66,7 +66,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('--cap-add <list>', 'Add Linux capabilities', collect, [])
     .option('--cap-drop <list>', 'Drop Linux capabilities', collect, [])
     .option('--ulimit <ulimit>', 'Ulimit options (e.g. nofile=1024:2048)', collect, [])
-    .option('--security-opt <list>', 'Security Options (seccomp=unconfined, no-new-privileges)', collect, [])
+    .option('--security-opt <list>', 'Security Options (seccomp=<profile.json>|unconfined|builtin, no-new-privileges)', collect, [])
     .helpOption('--help', 'Print usage');
 }
 

@@ -182,3 +182,21 @@ test('build steps (RUN) keep the default profile', { skip }, () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stdout + r.stderr, /unshare\(0x10000000\): Operation not permitted/);
 });
+
+test('exec in a running container gets the container\'s filter', { skip }, () => {
+  const name = 'seccomp-exec';
+  assert.equal(d.berth(['run', '-d', '--name', name, ...NET, 'busybox', 'sleep', '600']).code, 0);
+  try {
+    const ours = norm(d.berth(['exec', name, 'unshare', '-U', 'true']));
+    assert.equal(ours.code, 1);
+    assert.equal(ours.stderr, 'unshare: unshare(0x10000000): Operation not permitted');
+    if (!noDocker) {
+      const dname = `berth-seccomp-test-exec`;
+      dockerNames.push(dname);
+      assert.equal(realDocker(['run', '-d', '--name', dname, ...NET, 'busybox', 'sleep', '600']).code, 0);
+      assert.deepEqual(ours, norm(realDocker(['exec', dname, 'unshare', '-U', 'true'])));
+    }
+  } finally {
+    d.berth(['rm', '-f', name]);
+  }
+});
