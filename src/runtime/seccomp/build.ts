@@ -3,6 +3,7 @@
 // rules whose conditions hold for the container's bounding capabilities, the
 // host's architecture and its kernel version. Pure; the host facts come in as
 // arguments (hostPlatform() reads them once for callers that run on the host).
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { CLONE_NAMESPACE_FLAGS, DEFAULT_SECCOMP, ERRNO, type ArgCondition, type SeccompData } from './default-profile.js';
 
@@ -61,6 +62,8 @@ export interface SeccompProfile {
 export interface Platform {
   arch: string;
   kernel: [number, number];
+  /** whether the kernel has seccomp at all (CONFIG_SECCOMP); true when not said */
+  seccomp?: boolean;
 }
 
 /** Node's process.arch -> the names docker's profiles use (Go's GOARCH through moby's goToNative). */
@@ -85,10 +88,24 @@ export function kernelVersion(release: string): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
+/** A kernel with seccomp shows a "Seccomp:" line in /proc/<pid>/status. */
+export function statusHasSeccomp(status: string): boolean {
+  return /^Seccomp:/m.test(status);
+}
+
 let host: Platform | undefined;
-/** This host, read once (uname's release does not change while berthd runs). */
+/** This host, read once (uname's release and the kernel's features do not change while berthd runs). */
 export function hostPlatform(): Platform {
-  return (host ??= { arch: NODE_TO_NATIVE[process.arch] ?? process.arch, kernel: kernelVersion(os.release()) });
+  if (!host) {
+    let status = '';
+    try {
+      status = fs.readFileSync('/proc/self/status', 'utf8'); // procfs: the kernel's own file, answers at once
+    } catch {
+      /* no /proc: leave the decision to the runtime */
+    }
+    host = { arch: NODE_TO_NATIVE[process.arch] ?? process.arch, kernel: kernelVersion(os.release()), seccomp: status === '' || statusHasSeccomp(status) };
+  }
+  return host;
 }
 
 const atLeast = (have: [number, number], want: [number, number]) => have[0] > want[0] || (have[0] === want[0] && have[1] >= want[1]);

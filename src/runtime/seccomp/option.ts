@@ -45,5 +45,10 @@ export function seccompOption(securityOpt: readonly string[] | null | undefined,
 /** The OCI linux.seccomp for a container with these bounding capabilities, or undefined for none. */
 export function seccompFilter(choice: SeccompOption, caps: readonly string[], platform: Platform = hostPlatform()): OciSeccomp | undefined {
   if (choice.mode === 'unconfined') return undefined;
+  // dockerd on a kernel without seccomp: the default profile is dropped (with a warning in its log), a given one refused.
+  if (platform.seccomp === false) {
+    if (choice.mode === 'custom') throw new Error('seccomp is not enabled in your kernel, cannot run a custom seccomp profile');
+    return undefined;
+  }
   return buildSeccomp(choice.mode === 'custom' ? choice.profile : DEFAULT_PROFILE, caps, platform);
 }

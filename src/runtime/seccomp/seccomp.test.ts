@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSeccomp, CLONE_NAMESPACE_FLAGS, DEFAULT_PROFILE, kernelVersion, type OciSeccomp, type Platform } from './build.js';
+import { buildSeccomp, CLONE_NAMESPACE_FLAGS, DEFAULT_PROFILE, kernelVersion, statusHasSeccomp, type OciSeccomp, type Platform } from './build.js';
 import { decodeDockerProfile } from './docker-profile.js';
 import { parseSeccompOpt, seccompFilter, seccompOption } from './option.js';
 import { DEFAULT_SECCOMP } from './default-profile.js';
@@ -167,5 +167,12 @@ describe('--security-opt seccomp=', () => {
     assert.equal(seccompOption(['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'], true).mode, 'custom');
     assert.equal(seccompFilter({ mode: 'unconfined' }, []), undefined);
     assert.equal(seccompFilter({ mode: 'default' }, DEFAULT_CAPABILITIES, amd64)!.defaultAction, 'SCMP_ACT_ERRNO');
+  });
+  it('a kernel without seccomp: no default filter, a given profile refused (as dockerd)', () => {
+    const none = { ...amd64, seccomp: false };
+    assert.equal(seccompFilter({ mode: 'default' }, DEFAULT_CAPABILITIES, none), undefined);
+    assert.throws(() => seccompFilter(seccompOption(['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']), DEFAULT_CAPABILITIES, none), /^Error: seccomp is not enabled in your kernel, cannot run a custom seccomp profile$/);
+    assert.equal(statusHasSeccomp('Name:\tx\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n'), true);
+    assert.equal(statusHasSeccomp('Name:\tx\nNoNewPrivs:\t0\n'), false);
   });
 });
