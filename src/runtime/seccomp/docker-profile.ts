@@ -19,15 +19,17 @@ type GoType =
   | { t: 'struct'; name: string; fields: Record<string, GoType> }
   | { t: 'kernel' };
 
-const str = (name = 'string'): GoType => ({ t: 'string', name });
-const slice = (elem: GoType, ptr = false): GoType => ({ t: 'slice', name: `[]${ptr ? '*' : ''}${elem.t === 'struct' || elem.t === 'string' ? elem.name : elem.t === 'uint' ? elem.name : '?'}`, elem, ptr });
-const FILTER: GoType = { t: 'struct', name: 'seccomp.Filter', fields: { caps: slice(str()), arches: slice(str()), minKernel: { t: 'kernel' } } };
-const ARG: GoType = {
+type Named = Extract<GoType, { name: string }>;
+const str = (name = 'string'): Named => ({ t: 'string', name });
+/** A slice of strings or structs; `ptr` for Go's []*T (a null element is then a nil pointer). */
+const slice = (elem: Named, ptr = false): Named => ({ t: 'slice', name: `[]${ptr ? '*' : ''}${elem.name}`, elem, ptr });
+const FILTER: Named = { t: 'struct', name: 'seccomp.Filter', fields: { caps: slice(str()), arches: slice(str()), minKernel: { t: 'kernel' } } };
+const ARG: Named = {
   t: 'struct',
   name: 'specs.LinuxSeccompArg',
   fields: { index: { t: 'uint', name: 'uint' }, value: { t: 'uint', name: 'uint64' }, valueTwo: { t: 'uint', name: 'uint64' }, op: str('specs.LinuxSeccompOperator') },
 };
-const SYSCALL: GoType = {
+const SYSCALL: Named = {
   t: 'struct',
   name: 'seccomp.Syscall',
   fields: {
