@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBody, ramInBytes, type RunFlags } from './run-options.js';
+import { createBody, ramInBytes, securityOpts, type RunFlags } from './run-options.js';
 
 const flags = (f: Partial<RunFlags>): RunFlags => ({ env: [], publish: [], tmpfs: [], volume: [], logOpt: [], label: [], capAdd: [], capDrop: [], ...f });
 
@@ -35,5 +35,30 @@ describe('run flags → create body', () => {
   });
   it('refuses a retry count without on-failure', () => {
     assert.throws(() => createBody('busybox', [], flags({ restart: 'always:3' })), /maximum retry count/);
+  });
+});
+
+describe('--security-opt as the docker CLI sends it', () => {
+  const files: Record<string, string> = { 'p.json': '{ "defaultAction" : "SCMP_ACT_ALLOW",\n  "syscalls": [ { "names": ["mkdir"], "action": "SCMP_ACT_ERRNO" } ] }\n', 'bad.json': '{"defaultAction": ' };
+  const read = (p: string) => {
+    if (p === '/tmp') throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    if (!(p in files)) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    return files[p]!;
+  };
+  it('sends a profile file\'s JSON content, compacted', () => {
+    assert.deepEqual(securityOpts(['seccomp=p.json', 'seccomp:p.json', 'seccomp=unconfined', 'seccomp=builtin', 'no-new-privileges', 'label=disable'], read), [
+      'seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}',
+      'seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}',
+      'seccomp=unconfined', 'seccomp=builtin', 'no-new-privileges', 'label=disable',
+    ]);
+  });
+  it('refuses as the docker CLI does', () => {
+    const refuses = (opt: string, msg: string) => assert.throws(() => securityOpts([opt], read), (e: Error) => (assert.equal(e.message, msg), true));
+    refuses('seccomp', 'Invalid --security-opt: "seccomp"');
+    refuses('seccomp=', 'Invalid --security-opt: "seccomp="');
+    refuses('foo', 'Invalid --security-opt: "foo"');
+    refuses('seccomp=nope.json', 'opening seccomp profile (nope.json) failed: open nope.json: no such file or directory');
+    refuses('seccomp=/tmp', 'opening seccomp profile (/tmp) failed: read /tmp: is a directory');
+    refuses('seccomp=bad.json', 'compacting json for seccomp profile (bad.json) failed: unexpected end of JSON input');
   });
 });

@@ -1,5 +1,7 @@
 // docker run / create flags → the Engine API's create body (Config + HostConfig).
 import type { Command } from 'commander';
+import * as fs from 'node:fs';
+import { compactGoJson } from '../common/gojson.js';
 
 export interface RunFlags {
   detach?: boolean;
@@ -64,8 +66,42 @@ export function addRunFlags(cmd: Command): Command {
     .option('--cap-add <list>', 'Add Linux capabilities', collect, [])
     .option('--cap-drop <list>', 'Drop Linux capabilities', collect, [])
     .option('--ulimit <ulimit>', 'Ulimit options (e.g. nofile=1024:2048)', collect, [])
-    .option('--security-opt <list>', 'Security Options (seccomp=unconfined, no-new-privileges)', collect, [])
+    .option('--security-opt <list>', 'Security Options (seccomp=<profile.json>|unconfined|builtin, no-new-privileges)', collect, [])
     .helpOption('--help', 'Print usage');
+}
+
+/** How Go words a failed open/read in `opening seccomp profile (x) failed: ...` */
+function goFileError(op: string, file: string, e: NodeJS.ErrnoException): string {
+  const words: Record<string, string> = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory', ELOOP: 'too many levels of symbolic links' };
+  return `${e.code === 'EISDIR' ? 'read' : op} ${file}: ${words[e.code ?? ''] ?? e.message}`;
+}
+
+/**
+ * --security-opt as the docker CLI sends it: every option but no-new-privileges
+ * needs a value, and seccomp=<file> becomes seccomp=<the file's JSON, compacted>
+ * (`unconfined` and `builtin` are names, not files).
+ */
+export function securityOpts(opts: string[], readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8')): string[] {
+  return opts.map((opt) => {
+    let sep = opt.indexOf('=');
+    if (sep < 0 && opt !== 'no-new-privileges') sep = opt.indexOf(':');
+    const key = sep < 0 ? opt : opt.slice(0, sep);
+    const value = sep < 0 ? '' : opt.slice(sep + 1);
+    if (key === 'no-new-privileges') return opt;
+    if (value === '') throw new Error(`Invalid --security-opt: ${JSON.stringify(opt)}`);
+    if (key !== 'seccomp' || value === 'unconfined' || value === 'builtin') return opt;
+    let text: string;
+    try {
+      text = readFile(value);
+    } catch (e) {
+      throw new Error(`opening seccomp profile (${value}) failed: ${goFileError('open', value, e as NodeJS.ErrnoException)}`);
+    }
+    try {
+      return `seccomp=${compactGoJson(text)}`;
+    } catch (e) {
+      throw new Error(`compacting json for seccomp profile (${value}) failed: ${(e as Error).message}`);
+    }
+  });
 }
 
 /** docker's --ulimit name=soft[:hard] */
@@ -161,7 +197,7 @@ export function createBody(image: string, command: string[], f: RunFlags, consol
       LogConfig: { Type: '', Config: logConfig },
       CapAdd: f.capAdd.length ? f.capAdd : null,
       CapDrop: f.capDrop.length ? f.capDrop : null,
-      SecurityOpt: f.securityOpt?.length ? f.securityOpt : null,
+      SecurityOpt: f.securityOpt?.length ? securityOpts(f.securityOpt) : null,
       Ulimits: (f.ulimit ?? []).map(parseUlimit),
       ...(consoleSize ? { ConsoleSize: consoleSize } : {}),
     },

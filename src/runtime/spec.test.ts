@@ -35,12 +35,17 @@ describe('generateSpec', () => {
     assert.equal(s.linux.resources.memory, undefined);
   });
 
-  it('has a default seccomp filter that capabilities lift', () => {
-    const denied = (s: ReturnType<typeof generateSpec>) => s.linux.seccomp!.syscalls[0]!.names;
-    assert.ok(denied(generateSpec(base)).includes('unshare'));
-    assert.ok(denied(generateSpec(base)).includes('kexec_load'));
-    assert.ok(!denied(generateSpec({ ...base, capAdd: ['SYS_ADMIN'] })).includes('unshare'));
-    assert.equal(generateSpec({ ...base, seccompUnconfined: true }).linux.seccomp, undefined);
+  it('has the default seccomp allow-list, with the container capabilities lifting rules', () => {
+    const platform = { arch: 'amd64', kernel: [6, 1] as [number, number] };
+    const allowed = (s: ReturnType<typeof generateSpec>) => s.linux.seccomp!.syscalls!.filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args).flatMap((r) => r.names);
+    const plain = generateSpec({ ...base, platform });
+    assert.equal(plain.linux.seccomp!.defaultAction, 'SCMP_ACT_ERRNO');
+    assert.ok(allowed(plain).includes('read'));
+    assert.ok(!allowed(plain).includes('unshare'));
+    assert.ok(!allowed(plain).includes('kexec_load'));
+    assert.ok(allowed(generateSpec({ ...base, platform, capAdd: ['SYS_ADMIN'] })).includes('unshare'));
+    assert.ok(!allowed(generateSpec({ ...base, platform, capDrop: ['SYS_CHROOT'] })).includes('chroot'), 'the filter follows --cap-drop too');
+    assert.equal(generateSpec({ ...base, seccomp: { mode: 'unconfined' } }).linux.seccomp, undefined);
   });
 
   it('host network shares the namespace', () => {

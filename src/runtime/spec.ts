@@ -2,7 +2,8 @@
 // (the image's config merged with the create request) to config.json, with
 // docker's defaults (capabilities, masked and read-only paths, mounts,
 // namespaces, rlimits, seccomp). No file system or process access happens here.
-import { defaultSeccomp, type SeccompProfile } from './seccomp.js';
+import { seccompFilter, type SeccompOption } from './seccomp/option.js';
+import type { OciSeccomp, Platform } from './seccomp/build.js';
 
 export interface OciMount {
   destination: string;
@@ -48,7 +49,7 @@ export interface OciSpec {
     cgroupsPath: string;
     maskedPaths: string[];
     readonlyPaths: string[];
-    seccomp?: SeccompProfile;
+    seccomp?: OciSeccomp;
     sysctl?: Record<string, string>;
   };
 }
@@ -95,8 +96,10 @@ export interface SpecOptions {
   /** extra capabilities (--cap-add) and dropped ones (--cap-drop) */
   capAdd?: string[];
   capDrop?: string[];
-  /** --security-opt seccomp=unconfined */
-  seccompUnconfined?: boolean;
+  /** --security-opt seccomp=...: the default profile when absent (seccompOption reads SecurityOpt) */
+  seccomp?: SeccompOption;
+  /** the host's architecture and kernel, for the profile's conditional rules; this host when absent */
+  platform?: Platform;
   /** --security-opt no-new-privileges: off unless asked for, as docker (run and both builders) */
   noNewPrivileges?: boolean;
   /** --ulimit, as OCI rlimits */
@@ -155,6 +158,7 @@ function capabilities(add: string[] = [], drop: string[] = []): string[] {
 
 export function generateSpec(o: SpecOptions): OciSpec {
   const caps = capabilities(o.capAdd, o.capDrop);
+  const seccomp = seccompFilter(o.seccomp ?? { mode: 'default' }, caps, o.platform);
   const mounts = defaultMounts();
   const etc = o.etcFiles ?? {};
   const etcBind = (dest: string, src: string | undefined) => {
@@ -205,7 +209,7 @@ export function generateSpec(o: SpecOptions): OciSpec {
       cgroupsPath: `/berth/${o.id}`,
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
-      ...(o.seccompUnconfined ? {} : { seccomp: defaultSeccomp(caps) }),
+      ...(seccomp ? { seccomp } : {}),
     },
   };
 }

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { invalidArgument } from '../../common/errors.js';
 import type { ImageRuntimeConfig } from '../../oci/image.js';
-import { resolveUser, type SpecOptions } from '../../runtime/index.js';
+import { parseSeccompOpt, resolveUser, seccompOption, type SpecOptions } from '../../runtime/index.js';
 import type { NetworkAttachment, PortMapping } from '../../network/index.js';
 import type { ContainerConfig, ContainerRecord, CreateRequest, HostConfig } from './types.js';
 
@@ -58,7 +58,8 @@ export function defaultHostConfig(h: Partial<HostConfig>): HostConfig {
     if (!RLIMITS.includes(u.Name) || !Number.isInteger(u.Soft) || !Number.isInteger(u.Hard) || u.Soft > u.Hard) throw invalidArgument(`invalid ulimit ${u.Name}=${u.Soft}:${u.Hard}`);
   }
   for (const o of h.SecurityOpt ?? []) {
-    if (!/^(seccomp[=:]unconfined|no-new-privileges([:=](true|false))?|apparmor[=:]unconfined|label[=:]disable)$/.test(o)) throw invalidArgument(`security option not supported by berth: ${o}`);
+    if (parseSeccompOpt(o)) continue; // a malformed profile throws here, at create, with dockerd's words
+    if (!/^(no-new-privileges([:=](true|false))?|apparmor[=:]unconfined|label[=:]disable)$/.test(o)) throw invalidArgument(`security option not supported by berth: ${o}`);
   }
   return {
     Binds: h.Binds ?? null,
@@ -216,7 +217,7 @@ export function specOptions(c: ContainerRecord, rootfs: string, net: NetworkAtta
     capAdd: h.CapAdd ?? [],
     capDrop: h.CapDrop ?? [],
     ulimits: (h.Ulimits ?? []).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
-    seccompUnconfined: (h.SecurityOpt ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o)),
+    seccomp: seccompOption(h.SecurityOpt),
     noNewPrivileges: (h.SecurityOpt ?? []).some((o) => /^no-new-privileges([:=]true)?$/.test(o)),
   };
 }
