@@ -18,6 +18,7 @@ import { CniBuildNetworks } from './buildnet.js';
 import { ContainerService, ContainerStore, ExecService } from './containers/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
+import { recoverBuildScratch, removeIngests, removeOrphanSnapshots, unmountStaleRootfs } from './recovery.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
 
 export class Daemon {
@@ -44,18 +45,19 @@ export class Daemon {
     db.pragma('busy_timeout = 5000');
     try {
       const content = await new LocalContentStore(paths.content).init();
-      // Ingests untouched for a day are crash leftovers; resumable pulls are younger.
-      const cleaned = await content.cleanIngests(24 * 3600 * 1000);
-      if (cleaned) log.info('removed abandoned ingests', { count: cleaned });
+      await removeIngests(content, log);
       const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, db });
       const meta = new ImageMetadataStore(db);
       const images = new ImageService({ content, meta, snapshotter, log, applyChanges });
-      // runc by default: crun 1.8 refuses hosts whose cgroup2 mount owns a controller in hybrid mode (these machines).
-      const runtimes: Record<string, string> = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
-      const runtime = runtimes[config.defaultRuntime ?? 'runc'];
-      if (!runtime) throw invalidArgument(`default-runtime ${config.defaultRuntime}: unknown runtime (runc or crun)`);
+      const runtime = runtimePath(config.defaultRuntime);
       const monitor = new Monitor({ root: `${paths.execRoot}/runtime`, runc: runtime });
       const store = new ContainerStore(db);
+      // What a crash left of builds, in order: their containers die first (nothing then holds their
+      // mounts or namespaces), their mounts go, then their scratch directories and active snapshots.
+      const executor = await buildExecutor(runtime, paths.execRoot, log);
+      recoverBuildScratch(`${paths.dataRoot}/build`, log);
+      unmountStaleRootfs(paths, new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)), log);
+      await removeOrphanSnapshots(snapshotter, new Set(store.all().map((c) => c.Id)), log);
       const network: NetworkManager = new CniNetworkManager({ stateDir: `${paths.dataRoot}/network`, runDir: `${paths.execRoot}/cni`, logger: log, ...(config.bridge ? { bridge: config.bridge } : {}) });
       try {
         await network.init(new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)));
@@ -63,7 +65,6 @@ export class Daemon {
         // e.g. the bridge belongs to another daemon: bridge attaches fail with this error; none and host still work
         log.error('bridge network unavailable', { err: String(err) });
       }
-      const executor = await buildExecutor(runtime, paths.execRoot, log);
       const builder = new Builder({
         images, db, root: `${paths.dataRoot}/build`, log, networks: new CniBuildNetworks(network, log), ...(executor ? { executor } : {}),
         // a base image that is not here is pulled, as docker's builders do
@@ -104,6 +105,14 @@ export class Daemon {
     await this.containers.drain();
     this.db.close();
   }
+}
+
+/** The OCI runtime binary for a default-runtime name; runc by default: crun 1.8 refuses hosts whose cgroup2 mount owns a controller in hybrid mode (these machines). */
+export function runtimePath(name: string | undefined): string {
+  const runtimes: Record<string, string> = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
+  const runtime = runtimes[name ?? 'runc'];
+  if (!runtime) throw invalidArgument(`default-runtime ${name}: unknown runtime (runc or crun)`);
+  return runtime;
 }
 
 /**
