@@ -18,6 +18,7 @@ import { CniBuildNetworks } from './buildnet.js';
 import { ContainerService, ContainerStore, ExecService } from './containers/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
+import { claimPidfile, lockDataRoot, preflight } from './preflight.js';
 import { recoverBuildScratch, removeIngests, removeOrphanSnapshots, unmountStaleRootfs } from './recovery.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
 
@@ -37,7 +38,12 @@ export class Daemon {
 
   static async create(config: DaemonConfig, log: Logger): Promise<Daemon> {
     const paths = daemonPaths(config.dataRoot, config.execRoot, config.pidfile);
-    for (const d of [paths.dataRoot, paths.execRoot, paths.snapshots, paths.containers, paths.volumes]) mkdirSync(d, { recursive: true, mode: 0o711 });
+    // nothing on the host changes before every check a start can fail has passed
+    await preflight(config, paths);
+    mkdirSync(paths.dataRoot, { recursive: true, mode: 0o711 });
+    lockDataRoot(paths.dataRoot);
+    claimPidfile(paths.pidfile);
+    for (const d of [paths.execRoot, paths.snapshots, paths.containers, paths.volumes]) mkdirSync(d, { recursive: true, mode: 0o711 });
     const db = new Database(paths.db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -98,6 +104,24 @@ export class Daemon {
     return versionInfo();
   }
 
+  /**
+   * What stays on the host when berthd stops, and why (its last log line):
+   * the default network, kept as dockerd keeps docker0; containers that still
+   * run keep their network and are adopted by the next berthd.
+   */
+  leftOnHost(): { message: string; fields: Record<string, unknown> } | undefined {
+    const net = this.network.info?.();
+    if (!net) return undefined;
+    const running = this.containers.list().filter((c) => c.State.Running).length;
+    const reason = running
+      ? `${running} running container${running === 1 ? ' keeps' : 's keep'} its network (conmon runs on; the next berthd adopts ${running === 1 ? 'it' : 'them'})`
+      : 'kept for the next start, as dockerd keeps docker0; `berthd --cleanup` (with the same flags, berthd stopped) removes them';
+    return {
+      message: `leaving bridge ${net.bridge} (${net.subnet}), its iptables rules (FORWARD accept, INPUT 127/8 guard, nat MASQUERADE, each commented "berth network on ${net.bridge}") and CNI reservations on the host: ${reason}`,
+      fields: { bridge: net.bridge, subnet: net.subnet, runningContainers: running },
+    };
+  }
+
   async close(): Promise<void> {
     this.containers.close();
     // Detaches and runc deletes still running (they may run after an API reply) finish first.
@@ -108,7 +132,7 @@ export class Daemon {
 }
 
 /** The OCI runtime binary for a default-runtime name; runc by default: crun 1.8 refuses hosts whose cgroup2 mount owns a controller in hybrid mode (these machines). */
-export function runtimePath(name: string | undefined): string {
+function runtimePath(name: string | undefined): string {
   const runtimes: Record<string, string> = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
   const runtime = runtimes[name ?? 'runc'];
   if (!runtime) throw invalidArgument(`default-runtime ${name}: unknown runtime (runc or crun)`);
