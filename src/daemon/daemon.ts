@@ -19,7 +19,7 @@ import { ContainerService, ContainerStore, ExecService } from './containers/inde
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
 import { claimPidfile, lockDataRoot, preflight } from './preflight.js';
-import { recoverBuildScratch, removeIngests, removeOrphanSnapshots, unmountStaleRootfs } from './recovery.js';
+import { recoverBuildScratch, recoverContainerDirs, removeIngests, removeOrphanSnapshots } from './recovery.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
 
 export class Daemon {
@@ -62,8 +62,9 @@ export class Daemon {
       // mounts or namespaces), their mounts go, then their scratch directories and active snapshots.
       const executor = await buildExecutor(runtime, paths.execRoot, log);
       recoverBuildScratch(`${paths.dataRoot}/build`, log);
-      unmountStaleRootfs(paths, new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)), log);
-      await removeOrphanSnapshots(snapshotter, new Set(store.all().map((c) => c.Id)), log);
+      const known = new Set(store.all().map((c) => c.Id));
+      recoverContainerDirs(paths, known, new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)), log);
+      await removeOrphanSnapshots(snapshotter, known, log);
       const network: NetworkManager = new CniNetworkManager({ stateDir: `${paths.dataRoot}/network`, runDir: `${paths.execRoot}/cni`, logger: log, ...(config.bridge ? { bridge: config.bridge } : {}) });
       try {
         await network.init(new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)));

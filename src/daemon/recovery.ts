@@ -7,7 +7,8 @@
 //   only when nothing is mounted in them any more (see common/mounts.ts);
 // - their active snapshots (build-<hex>), and active snapshots of container
 //   creations cut short (a key no container record has);
-// - rootfs mounts of containers that are not running (a start cut short).
+// - rootfs mounts of containers that are not running (a start cut short), and
+//   directories of containers that have no record (a creation cut short).
 // Build containers (runc state of the build executor) are killed before this,
 // in daemon.ts, and build network attachments undone by the network's init.
 // Only mounts under berthd's own roots, at these known places, are touched.
@@ -64,8 +65,12 @@ export async function removeOrphanSnapshots(snapshotter: Snapshotter, containers
   }
 }
 
-/** Rootfs mounts of containers that are not running (a start that a crash cut short, or a record that is gone). */
-export function unmountStaleRootfs(paths: DaemonPaths, running: ReadonlySet<string>, log: Logger): void {
+/**
+ * Rootfs mounts of containers that are not running (a start that a crash cut
+ * short), and the directories of containers with no record (a creation cut
+ * short), removed once nothing is mounted in them.
+ */
+export function recoverContainerDirs(paths: DaemonPaths, known: ReadonlySet<string>, running: ReadonlySet<string>, log: Logger): void {
   let ids: string[];
   try {
     ids = fs.readdirSync(paths.containers);
@@ -73,12 +78,17 @@ export function unmountStaleRootfs(paths: DaemonPaths, running: ReadonlySet<stri
     return;
   }
   for (const id of ids) {
-    if (running.has(id)) continue;
+    if (running.has(id) || !/^[0-9a-f]{64}$/.test(id)) continue;
+    const dir = path.join(paths.containers, id);
     try {
-      const done = unmountUnder(path.join(paths.containers, id, 'rootfs'));
+      const done = unmountUnder(path.join(dir, 'rootfs'));
       if (done.length) log.info('unmounted the rootfs of a container that is not running', { id: id.slice(0, 12) });
+      if (!known.has(id)) {
+        removeTreeSync(dir);
+        log.info('removed the directory of a container creation cut short', { id: id.slice(0, 12) });
+      }
     } catch (err) {
-      log.warn('could not unmount a stale container rootfs', { id: id.slice(0, 12), err: messageOf(err) });
+      log.warn('could not clean up after a container', { id: id.slice(0, 12), err: messageOf(err) });
     }
   }
 }

@@ -113,6 +113,7 @@ async function killDuringRun(d: TestDaemon, ctx: string): Promise<void> {
   // the build's network attachments (<hex>-build) and their pinned namespaces (berth-<first 12>)
   const netns = ls(path.join(d.dataRoot, 'network/containers')).map((f) => `berth-${f.slice(0, 12)}`);
   assert.ok(netns.length > 0 && netns.every((n) => existsSync(`/run/netns/${n}`)), 'the step has its network namespace');
+  assert.notEqual(spawnSync('ip', ['-o', 'link', 'show', 'master', d.bridge], { encoding: 'utf8' }).stdout.trim(), '', 'and its veth on the bridge');
   await d.stop('SIGKILL');
   proc.kill('SIGKILL');
   await d.start(); // before the fix: EBUSY on rmdir of the mounted rootfs, every time
@@ -126,6 +127,7 @@ async function killDuringRun(d: TestDaemon, ctx: string): Promise<void> {
   assert.deepEqual(ls(path.join(d.execRoot, 'runtime/build-bundles')), []);
   assert.deepEqual(ls(path.join(d.dataRoot, 'network/containers')), [], 'the build network attachment is undone');
   assert.deepEqual(netns.filter((n) => existsSync(`/run/netns/${n}`)), [], 'its namespace is gone');
+  assert.equal(spawnSync('ip', ['-o', 'link', 'show', 'master', d.bridge], { encoding: 'utf8' }).stdout.trim(), '', 'its veth is gone from the bridge');
   const ipam = path.join(d.execRoot, 'cni/ipam');
   assert.deepEqual(ls(ipam).flatMap((n) => ls(path.join(ipam, n)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f))), [], 'its address is released');
   const cg = ['pids', 'memory', 'unified'].flatMap((c) => ls(path.join('/sys/fs/cgroup', c, 'berth')).filter((e) => e.startsWith(id12)));
@@ -261,6 +263,37 @@ test('kill -9 during load of a ~100 MB image and during a pull: after restart th
     assertStoreConsistent(d);
   } finally {
     await reg?.stop();
+    await d.cleanup();
+  }
+});
+
+test('a container start or creation cut short by kill -9: its rootfs mount, orphaned directory and active snapshot go at the next start', { skip }, async () => {
+  const d = await daemonWithBusybox();
+  try {
+    const started = ok(d.berth(['create', 'busybox', 'echo', 'started-after-crash']), 'create a').trim();
+    const orphan = ok(d.berth(['create', 'busybox', 'true']), 'create b').trim();
+    await d.stop('SIGKILL');
+    // The state each crash leaves, made exactly: a start dies after mounting the rootfs and before
+    // recording Running; a creation dies after preparing the snapshot and before inserting the record.
+    const rootfs = path.join(d.dataRoot, 'containers', started, 'rootfs');
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', rootfs]).status, 0);
+    const db = new Database(path.join(d.dataRoot, 'berth.db'));
+    try {
+      db.prepare('DELETE FROM container_records WHERE id = ?').run(orphan);
+    } finally {
+      db.close();
+    }
+    assert.ok(activeSnapshots(d).includes(orphan));
+    await d.start();
+    assert.deepEqual(mountsUnder(d), [], 'the rootfs mount is gone');
+    assert.equal(existsSync(path.join(d.dataRoot, 'containers', orphan)), false, "the record-less container's directory is gone");
+    assert.deepEqual(activeSnapshots(d), [started], 'only the active snapshot of the container that exists is left');
+    await whileResponsive(d.socket, 'a start after the crash', () => {
+      assert.equal(ok(d.berth(['start', '-a', started]), 'start').trim(), 'started-after-crash');
+    });
+    ok(d.berth(['rm', started]), 'rm');
+    assert.deepEqual(mountsUnder(d), []);
+  } finally {
     await d.cleanup();
   }
 });
