@@ -9,6 +9,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type BetterSqlite3 from 'better-sqlite3';
 import { invalidArgument, messageOf } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { removeTree, removeTreeSync } from '../common/mounts.js';
 import { formatReference, parseReference, withDefaultTag, type Reference } from '../common/reference.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Manifest } from '../oci/image.js';
@@ -24,7 +25,7 @@ import { buildNetworkMode, type BuildNetworks } from './network.js';
 import { buildGraph } from './graph.js';
 import { BuildArgs, parseStages, platformArgs } from './instructions/index.js';
 import { CacheMounts } from './run.js';
-import { Solver, removeScratch } from './solver.js';
+import { Solver } from './solver.js';
 import { serializeConfig } from './state.js';
 
 export interface BuildRequest {
@@ -183,8 +184,14 @@ export class Builder {
     this.cacheMounts = new CacheMounts(path.join(deps.root, 'cache-mounts'));
     fs.mkdirSync(path.join(deps.root, 'tmp'), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.join(deps.root, 'cache-mounts'), { recursive: true, mode: 0o700 });
-    // scratch directories left by a crash: nothing may still be mounted in them after a restart
-    for (const n of fs.readdirSync(path.join(deps.root, 'tmp'))) removeScratch(path.join(deps.root, 'tmp', n));
+    // scratch directories left by a crash (the daemon's recovery unmounted what was mounted in them; one still mounted is refused, not deleted through)
+    for (const n of fs.readdirSync(path.join(deps.root, 'tmp'))) {
+      try {
+        removeTreeSync(path.join(deps.root, 'tmp', n));
+      } catch (err) {
+        deps.log.warn('could not remove a build scratch directory', { dir: n, error: messageOf(err) });
+      }
+    }
   }
 
   /** The --cache-from images that exist; like docker's daemon, one that cannot be used is skipped with a warning in the log. */
@@ -323,7 +330,7 @@ export class Builder {
       } finally {
         await (closing ?? network.close());
         // off the answer's path: a restart's sweep (above) takes what a crash leaves of it
-        fs.promises.rm(path.resolve(tmp), { recursive: true, force: true }).catch((err) => this.deps.log.warn('could not remove a build scratch directory', { dir: tmp, error: messageOf(err) }));
+        removeTree(tmp).catch((err) => this.deps.log.warn('could not remove a build scratch directory', { dir: tmp, error: messageOf(err) }));
       }
     });
   }

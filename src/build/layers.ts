@@ -15,6 +15,7 @@ import type { Descriptor } from '../oci/image.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { ImageService } from '../image/index.js';
 import { chainIds, mountAll, unmount, type Mount } from '../snapshot/index.js';
+import { removeTreeSync } from '../common/mounts.js';
 import { diffLayer, isEmptyDiff } from './differ.js';
 
 export interface LayerResult {
@@ -64,6 +65,19 @@ function pruneCopiedUp(upper: string, lowers: string[], mountpoints: readonly st
 }
 
 /**
+ * Remove a mount point directory, never through a mount still on it (an
+ * unmount that failed above): then it stays, and the build's scratch removal
+ * tries again and says why.
+ */
+function dropMountpoint(dir: string): void {
+  try {
+    removeTreeSync(dir);
+  } catch {
+    /* see above */
+  }
+}
+
+/**
  * Run `work` on a writable rootfs on top of `diffIds`' chain, then turn the
  * changes into a layer. Returns undefined when nothing changed.
  */
@@ -96,7 +110,7 @@ export async function withLayer(
     return await commitLayer(images, parent, upper, epoch);
   } finally {
     await snap.remove(key).catch(() => {});
-    fs.rmSync(target, { recursive: true, force: true });
+    dropMountpoint(target);
   }
 }
 
@@ -164,7 +178,7 @@ export async function withView<T>(images: ImageService, tmp: string, diffIds: Di
       unmount(target);
     }
   } finally {
-    fs.rmSync(target, { recursive: true, force: true });
+    dropMountpoint(target);
   }
 }
 
@@ -185,13 +199,13 @@ export async function mountView(images: ImageService, tmp: string, diffIds: Dige
   const top = chainIds(diffIds).at(-1);
   const target = path.join(tmp, `view-${randomBytes(6).toString('hex')}`);
   fs.mkdirSync(target, { recursive: true });
-  if (!top) return { root: target, release: () => fs.rmSync(target, { recursive: true, force: true }) };
+  if (!top) return { root: target, release: () => dropMountpoint(target) };
   mountAll(await images.snapshotter.mounts(top), target);
   return {
     root: target,
     release: () => {
       unmount(target);
-      fs.rmSync(target, { recursive: true, force: true });
+      dropMountpoint(target);
     },
   };
 }

@@ -1,34 +1,14 @@
 // berthd: the daemon process. Flags as dockerd names them; a pid file that is
 // checked for a live process rather than trusted; graceful SIGTERM.
-import { readFileSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLogger, type Level } from '../common/log.js';
 import { messageOf } from '../common/errors.js';
-import { Daemon, ENGINE_VERSION, resolveConfig, type FlagValues } from '../daemon/index.js';
+import { cleanupHost, Daemon, ENGINE_VERSION, resolveConfig, type FlagValues } from '../daemon/index.js';
 import { listen } from '../api/index.js';
 
 function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
-}
-
-function claimPidfile(file: string): void {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (pid > 0 && pid !== process.pid) {
-      try {
-        process.kill(pid, 0);
-        throw new Error(`berthd is already running (pid ${pid}, from ${file})`);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-        // stale: the process is gone (e.g. kill -9)
-      }
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${process.pid}\n`);
 }
 
 async function main(): Promise<void> {
@@ -46,12 +26,19 @@ async function main(): Promise<void> {
     .option('--registry-mirror <url>', 'preferred registry mirror (repeatable)', collect)
     .option('--default-runtime <name>', 'default OCI runtime for containers (runc or crun)')
     .option('-b, --bridge <name>', 'name of the default bridge network\'s interface (default "berth0")')
+    .option('--cleanup', 'with berthd stopped: remove the default bridge, its iptables rules and CNI state that berthd keeps across restarts, then exit (refused while a container runs on the bridge)')
     .parse();
-  const flags = program.opts<FlagValues>();
+  const flags = program.opts<FlagValues & { cleanup?: boolean }>();
   const config = resolveConfig(flags);
   const log = createLogger(config.logLevel as Level);
+  if (flags.cleanup) {
+    const report = await cleanupHost(config, log);
+    for (const r of report.removed) process.stdout.write(`removed: ${r}\n`);
+    if (!report.removed.length) process.stdout.write('removed: nothing (no bridge, rules or CNI state of this daemon)\n');
+    for (const k of report.kept) process.stdout.write(`kept: ${k}\n`);
+    return;
+  }
   const daemon = await Daemon.create(config, log);
-  claimPidfile(daemon.paths.pidfile);
   const api = await listen(daemon, config.hosts, config.group);
   log.info('berthd started', { version: ENGINE_VERSION, hosts: config.hosts, dataRoot: config.dataRoot, pid: process.pid });
   let stopping = false;
@@ -60,7 +47,9 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal: sig });
     await api.close();
+    const left = daemon.leftOnHost();
     await daemon.close();
+    if (left) log.info(left.message, left.fields);
     try {
       if (readFileSync(daemon.paths.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(daemon.paths.pidfile);
     } catch {

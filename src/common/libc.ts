@@ -212,7 +212,17 @@ export function linkUp(name: string): void {
 }
 
 const LOCK_EX = 2;
+const LOCK_NB = 4;
 const LOCK_UN = 8;
+
+/** flock(2) LOCK_EX|LOCK_NB: true when taken (held until the fd is closed or the process ends), false when another holds it. */
+export function tryFlock(fd: number): boolean {
+  const l = load();
+  if ((l.flock(fd, LOCK_EX | LOCK_NB) as number) === 0) return true;
+  const code = l.errnoNames.get(l.koffi.errno()) ?? '';
+  if (code === 'EWOULDBLOCK' || code === 'EAGAIN') return false;
+  fail(l, 'flock', String(fd));
+}
 
 /** flock(2) LOCK_EX on an open fd while `work` runs (false: the lock could not be taken, `work` ran anyway). */
 export function withFlock<T>(fd: number, work: () => T): T {

@@ -2,6 +2,7 @@
 // dockerd's keys. A setting given both as a flag and in the file is an error,
 // as dockerd makes it.
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { errnoCode, invalidArgument } from '../common/errors.js';
 import type { Level } from '../common/log.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_SOCKET } from './paths.js';
@@ -101,7 +102,7 @@ export function resolveConfig(flags: FlagValues): DaemonConfig {
   if (flags.bridge !== undefined && !/^[a-zA-Z0-9_.-]{1,15}$/.test(flags.bridge)) throw invalidArgument(`bridge "${flags.bridge}" is not a valid interface name (1-15 characters)`);
   const level = (flags.logLevel ?? file.logLevel ?? 'info') as Level;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw invalidArgument(`log level "${level}" is not one of debug, info, warn, error`);
-  return {
+  const config: DaemonConfig = {
     dataRoot: flags.dataRoot ?? file.dataRoot ?? DEFAULT_DATA_ROOT,
     execRoot: flags.execRoot ?? file.execRoot ?? DEFAULT_EXEC_ROOT,
     hosts: flags.host?.length ? flags.host : file.hosts?.length ? file.hosts : [`unix://${DEFAULT_SOCKET}`],
@@ -113,4 +114,43 @@ export function resolveConfig(flags: FlagValues): DaemonConfig {
     ...(flags.defaultRuntime ?? file.defaultRuntime ? { defaultRuntime: flags.defaultRuntime ?? file.defaultRuntime } : {}),
     ...(flags.bridge ?? file.bridge ? { bridge: flags.bridge ?? file.bridge } : {}),
   };
+  for (const h of config.hosts) checkHost(h);
+  for (const [what, dir] of [['data-root', config.dataRoot], ['exec-root', config.execRoot]] as const) {
+    if (!path.isAbsolute(dir)) throw invalidArgument(`${what} "${dir}" must be an absolute path`);
+    // overlay's mount options give ',' ':' and '\\' meanings (the snapshotter refuses such a root later, after the host has changed)
+    if (/[,:\\]/.test(dir)) throw invalidArgument(`${what} "${dir}" must not contain ',' ':' or '\\'`);
+  }
+  if (config.defaultRuntime !== undefined && !RUNTIMES.includes(config.defaultRuntime)) throw invalidArgument(`default-runtime ${config.defaultRuntime}: unknown runtime (runc or crun)`);
+  return config;
+}
+
+const RUNTIMES = ['runc', 'crun'];
+
+/**
+ * A listening address as dockerd takes it; checked with the rest of the
+ * configuration, before anything on the host changes (a refused start must
+ * leave nothing behind). TCP only on loopback until TLS exists.
+ */
+export function checkHost(h: string): void {
+  if (h.startsWith('unix://')) {
+    const p = h.slice('unix://'.length);
+    if (!path.isAbsolute(p)) throw invalidArgument(`invalid host "${h}": the socket path must be absolute`);
+    return;
+  }
+  if (h.startsWith('tcp://')) {
+    let u: URL;
+    try {
+      u = new URL(h);
+    } catch {
+      throw invalidArgument(`invalid host "${h}": expected tcp://host:port`);
+    }
+    const port = u.port === '' ? 2375 : Number(u.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535 || (u.pathname !== '' && u.pathname !== '/')) throw invalidArgument(`invalid host "${h}": expected tcp://host:port`);
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+      throw invalidArgument(`refusing to listen on ${h} without TLS: only loopback TCP is allowed until TLS is configured`);
+    }
+    return;
+  }
+  throw invalidArgument(`invalid host "${h}": expected unix:///path or tcp://host:port`);
 }

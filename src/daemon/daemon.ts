@@ -18,6 +18,8 @@ import { CniBuildNetworks } from './buildnet.js';
 import { ContainerService, ContainerStore, ExecService } from './containers/index.js';
 import type { DaemonConfig } from './config.js';
 import { daemonPaths, type DaemonPaths } from './paths.js';
+import { claimPidfile, lockDataRoot, preflight } from './preflight.js';
+import { recoverBuildScratch, recoverContainerDirs, removeIngests, removeOrphanSnapshots } from './recovery.js';
 import { systemInfo, versionInfo, type SystemInfo, type VersionInfo } from './system.js';
 
 export class Daemon {
@@ -36,7 +38,12 @@ export class Daemon {
 
   static async create(config: DaemonConfig, log: Logger): Promise<Daemon> {
     const paths = daemonPaths(config.dataRoot, config.execRoot, config.pidfile);
-    for (const d of [paths.dataRoot, paths.execRoot, paths.snapshots, paths.containers, paths.volumes]) mkdirSync(d, { recursive: true, mode: 0o711 });
+    // nothing on the host changes before every check a start can fail has passed
+    await preflight(config, paths);
+    mkdirSync(paths.dataRoot, { recursive: true, mode: 0o711 });
+    lockDataRoot(paths.dataRoot);
+    claimPidfile(paths.pidfile);
+    for (const d of [paths.execRoot, paths.snapshots, paths.containers, paths.volumes]) mkdirSync(d, { recursive: true, mode: 0o711 });
     const db = new Database(paths.db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -44,18 +51,20 @@ export class Daemon {
     db.pragma('busy_timeout = 5000');
     try {
       const content = await new LocalContentStore(paths.content).init();
-      // Ingests untouched for a day are crash leftovers; resumable pulls are younger.
-      const cleaned = await content.cleanIngests(24 * 3600 * 1000);
-      if (cleaned) log.info('removed abandoned ingests', { count: cleaned });
+      await removeIngests(content, log);
       const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, db });
       const meta = new ImageMetadataStore(db);
       const images = new ImageService({ content, meta, snapshotter, log, applyChanges });
-      // runc by default: crun 1.8 refuses hosts whose cgroup2 mount owns a controller in hybrid mode (these machines).
-      const runtimes: Record<string, string> = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
-      const runtime = runtimes[config.defaultRuntime ?? 'runc'];
-      if (!runtime) throw invalidArgument(`default-runtime ${config.defaultRuntime}: unknown runtime (runc or crun)`);
+      const runtime = runtimePath(config.defaultRuntime);
       const monitor = new Monitor({ root: `${paths.execRoot}/runtime`, runc: runtime });
       const store = new ContainerStore(db);
+      // What a crash left of builds, in order: their containers die first (nothing then holds their
+      // mounts or namespaces), their mounts go, then their scratch directories and active snapshots.
+      const executor = await buildExecutor(runtime, paths.execRoot, log);
+      recoverBuildScratch(`${paths.dataRoot}/build`, log);
+      const known = new Set(store.all().map((c) => c.Id));
+      recoverContainerDirs(paths, known, new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)), log);
+      await removeOrphanSnapshots(snapshotter, known, log);
       const network: NetworkManager = new CniNetworkManager({ stateDir: `${paths.dataRoot}/network`, runDir: `${paths.execRoot}/cni`, logger: log, ...(config.bridge ? { bridge: config.bridge } : {}) });
       try {
         await network.init(new Set(store.all().filter((c) => c.State.Running).map((c) => c.Id)));
@@ -63,7 +72,6 @@ export class Daemon {
         // e.g. the bridge belongs to another daemon: bridge attaches fail with this error; none and host still work
         log.error('bridge network unavailable', { err: String(err) });
       }
-      const executor = await buildExecutor(runtime, paths.execRoot, log);
       const builder = new Builder({
         images, db, root: `${paths.dataRoot}/build`, log, networks: new CniBuildNetworks(network, log), ...(executor ? { executor } : {}),
         // a base image that is not here is pulled, as docker's builders do
@@ -97,6 +105,24 @@ export class Daemon {
     return versionInfo();
   }
 
+  /**
+   * What stays on the host when berthd stops, and why (its last log line):
+   * the default network, kept as dockerd keeps docker0; containers that still
+   * run keep their network and are adopted by the next berthd.
+   */
+  leftOnHost(): { message: string; fields: Record<string, unknown> } | undefined {
+    const net = this.network.info?.();
+    if (!net) return undefined;
+    const running = this.containers.list().filter((c) => c.State.Running).length;
+    const reason = running
+      ? `${running} running container${running === 1 ? ' keeps' : 's keep'} its network (conmon runs on; the next berthd adopts ${running === 1 ? 'it' : 'them'})`
+      : 'kept for the next start, as dockerd keeps docker0; `berthd --cleanup` (with the same flags, berthd stopped) removes them';
+    return {
+      message: `leaving bridge ${net.bridge} (${net.subnet}), its iptables rules (FORWARD accept, INPUT 127/8 guard, nat MASQUERADE, each commented "berth network on ${net.bridge}") and CNI reservations on the host: ${reason}`,
+      fields: { bridge: net.bridge, subnet: net.subnet, runningContainers: running },
+    };
+  }
+
   async close(): Promise<void> {
     this.containers.close();
     // Detaches and runc deletes still running (they may run after an API reply) finish first.
@@ -104,6 +130,14 @@ export class Daemon {
     await this.containers.drain();
     this.db.close();
   }
+}
+
+/** The OCI runtime binary for a default-runtime name; runc by default: crun 1.8 refuses hosts whose cgroup2 mount owns a controller in hybrid mode (these machines). */
+function runtimePath(name: string | undefined): string {
+  const runtimes: Record<string, string> = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
+  const runtime = runtimes[name ?? 'runc'];
+  if (!runtime) throw invalidArgument(`default-runtime ${name}: unknown runtime (runc or crun)`);
+  return runtime;
 }
 
 /**

@@ -1,5 +1,6 @@
 // What the rest of berth (the Engine API, the entry points) may see of the daemon.
 export { Daemon } from './daemon.js';
+export { cleanupHost, type CleanupReport } from './cleanup.js';
 export { resolveConfig, type DaemonConfig, type FlagValues } from './config.js';
 export { DEFAULT_SOCKET, DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_CONFIG_FILE, type DaemonPaths } from './paths.js';
 export { API_VERSION, MIN_API_VERSION, ENGINE_VERSION, type SystemInfo, type VersionInfo } from './system.js';

@@ -2,6 +2,7 @@
 //
 //   /var/lib/berth/            --data-root
 //     berth.db                 SQLite (WAL): images, names, layers, snapshots (later containers, networks, volumes)
+//     berthd.lock              flock'ed by the running daemon: a second one on this root is refused
 //     content/blobs/sha256/    immutable blobs, read-only files (image/content/local.ts)
 //     content/ingest/          partial writes; committed by fsync → verify digest → link
 //     snapshots/<n>/{fs,work}  overlay layers, unpacked once and shared (snapshot/overlay/)

@@ -55,6 +55,10 @@ export interface ContentStore {
   put(data: Uint8Array, expected?: Digest): Promise<{ digest: Digest; size: number }>;
   delete(digest: Digest): Promise<void>;
   list(): AsyncIterable<ContentInfo>;
-  /** Drop abandoned ingests older than `olderThanMs` (crash leftovers). */
-  cleanIngests(olderThanMs: number): Promise<number>;
+  /**
+   * Drop ingests no live writer owns: anonymous ones (nothing can resume
+   * them) at once, named ones (a pull's partial layer, kept for a resume)
+   * once untouched for `keepNamedMs`. At daemon start no writer is live.
+   */
+  cleanIngests(keepNamedMs: number): Promise<number>;
 }

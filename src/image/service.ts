@@ -52,6 +52,8 @@ export interface ImageServiceDeps {
 }
 
 const ID_PREFIX = /^(?:sha256:)?([a-f0-9]{1,64})$/;
+/** how long a pull's partial layer (closed after a network failure) waits for the pull to be retried */
+export const INGEST_RESUME_MS = 24 * 3600 * 1000;
 
 export class ImageService {
   readonly gcLock = new RWLock();
@@ -260,6 +262,9 @@ export class ImageService {
       removed.push(info.digest);
     }
     await this.pruneSnapshots();
+    // partial writes no writer owns (a kill -9 mid-load); a pull's partial layer is kept a day for a resume
+    const ingests = await this.content.cleanIngests(INGEST_RESUME_MS);
+    if (ingests) this.deps.log.info('removed abandoned ingests', { count: ingests });
     return removed;
   }
 

@@ -46,6 +46,8 @@ export class OciExecutor implements Executor {
   async recover(): Promise<string[]> {
     const left = fs.readdirSync(this.o.root).filter((n) => ID_RE.test(n));
     for (const id of left) await this.deleteState(id);
+    // `runc run` of a step whose daemon died: orphaned, it exits once its container is gone; one that does not is ended
+    await endRuntimeProcesses(this.o.root);
     for (const n of fs.readdirSync(this.o.bundles)) fs.rmSync(path.join(this.o.bundles, n), { recursive: true, force: true });
     return left;
   }
@@ -113,6 +115,39 @@ export class OciExecutor implements Executor {
     } catch {
       /* already gone */
     }
+  }
+}
+
+/** Processes whose command line is `<runtime> --root <root> ...`: the foreground runtimes of a dead daemon's steps. */
+function runtimeProcesses(root: string): number[] {
+  const out: number[] = [];
+  for (const n of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const i = args.indexOf('--root');
+    if (i > 0 && args[i + 1] === root) out.push(Number(n));
+  }
+  return out;
+}
+
+async function endRuntimeProcesses(root: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const pids = runtimeProcesses(root);
+    if (!pids.length) return;
+    // a grace of a second (20 rounds) to exit on their own, then SIGKILL
+    if (i >= 20) for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -11,7 +11,8 @@
 // blob dir → remove the ingest dir. link() fails with EEXIST rather than
 // replacing, so of two writers of the same digest exactly one commits and the
 // other learns "already exists"; a reader never sees a partial blob, and a
-// crash leaves only an ingest dir, which cleanIngests() removes later.
+// crash leaves only an ingest dir, which cleanIngests() removes at the next
+// start (and GC, of ingests no live writer owns).
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -21,6 +22,13 @@ import { Digester, algorithmOf, encodedOf, isDigest, type Digest } from '../../c
 import { alreadyExists, conflict, errnoCode, invalidArgument, notFound, internal, isKind } from '../../common/errors.js';
 import { fsyncDir } from '../../common/atomic.js';
 import type { ContentInfo, ContentStore, ContentWriter, WriterOptions } from '../content.js';
+
+/** refs of writers that nothing can resume (load, import, build layers) */
+const ANON_PREFIX = 'anon-';
+
+function ingestName(ref: string): string {
+  return createHash('sha256').update(ref).digest('hex').slice(0, 32);
+}
 
 export class LocalContentStore implements ContentStore {
   private readonly blobsDir: string;
@@ -91,11 +99,11 @@ export class LocalContentStore implements ContentStore {
   }
 
   async writer(opts: WriterOptions = {}): Promise<ContentWriter> {
-    const ref = opts.ref ?? `anon-${randomBytes(12).toString('hex')}`;
+    const ref = opts.ref ?? `${ANON_PREFIX}${randomBytes(12).toString('hex')}`;
     if (this.lockedRefs.has(ref)) throw conflict(`ingest ref "${ref}" is locked by another writer`);
     this.lockedRefs.add(ref);
     try {
-      const dir = path.join(this.ingestDir, createHash('sha256').update(ref).digest('hex').slice(0, 32));
+      const dir = path.join(this.ingestDir, ingestName(ref));
       await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
       await fsp.writeFile(path.join(dir, 'ref'), ref);
       const dataPath = path.join(dir, 'data');
@@ -167,15 +175,19 @@ export class LocalContentStore implements ContentStore {
     }
   }
 
-  async cleanIngests(olderThanMs: number): Promise<number> {
+  async cleanIngests(keepNamedMs: number): Promise<number> {
     let removed = 0;
     const now = Date.now();
+    // by directory name: a writer being opened has its directory before its ref file
+    const live = new Set([...this.lockedRefs].map((r) => ingestName(r)));
     for (const name of await fsp.readdir(this.ingestDir)) {
+      if (live.has(name)) continue;
       const dir = path.join(this.ingestDir, name);
       const ref = await fsp.readFile(path.join(dir, 'ref'), 'utf8').catch(() => undefined);
-      if (ref !== undefined && this.lockedRefs.has(ref)) continue;
-      const st = await fsp.stat(dir).catch(() => undefined);
-      if (!st || now - st.mtimeMs < olderThanMs) continue;
+      if (ref !== undefined && !ref.startsWith(ANON_PREFIX)) {
+        const st = await fsp.stat(dir).catch(() => undefined);
+        if (!st || now - st.mtimeMs < keepNamedMs) continue;
+      }
       await fsp.rm(dir, { recursive: true, force: true });
       removed++;
     }

@@ -247,8 +247,7 @@ export async function ensureBridge(bridge: string, gatewayCidr: string, mtu: num
     const add = await run('ip', ['link', 'add', bridge, 'mtu', String(mtu), 'type', 'bridge'], { allowFailure: true });
     if (add.code !== 0 && !(await linkExists(bridge))) throw internal(`ip link add ${bridge}: ${add.stderr.trim()}`);
   } else {
-    const alias = (await fsp.readFile(`/sys/class/net/${bridge}/ifalias`, 'utf8').catch(() => '')).trim();
-    const other = alias.startsWith('berth:') ? alias.slice('berth:'.length) : '';
+    const other = (await bridgeOwner(bridge)) ?? '';
     if (other && other !== owner && existsSync(other)) {
       throw conflict(`bridge ${bridge} belongs to another berth daemon (state in ${other}); give this daemon a bridge of its own`);
     }
@@ -261,6 +260,12 @@ export async function ensureBridge(bridge: string, gatewayCidr: string, mtu: num
     if (r.code !== 0 && !/File exists/.test(r.stderr)) throw internal(`ip addr add ${gatewayCidr} dev ${bridge}: ${r.stderr.trim()}`);
   }
   await run('ip', ['link', 'set', bridge, 'up']);
+}
+
+/** The state directory a berth bridge's alias names (undefined: no such bridge, or not tagged by berth). */
+export async function bridgeOwner(bridge: string): Promise<string | undefined> {
+  const alias = (await fsp.readFile(`/sys/class/net/${bridge}/ifalias`, 'utf8').catch(() => '')).trim();
+  return alias.startsWith('berth:') ? alias.slice('berth:'.length) : undefined;
 }
 
 export async function linkExists(name: string): Promise<boolean> {

@@ -9,7 +9,7 @@
 // detach: chain DEL in reverse with the persisted result → unpin the netns
 // (its lo goes with it) → forget. Operations on one container are serialized; the
 // plugins lock themselves, so different containers proceed in parallel.
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { conflict, internal, invalidArgument, messageOf, wrap } from '../../common/errors.js';
@@ -17,7 +17,7 @@ import { type Logger, silentLogger } from '../../common/log.js';
 import type { AttachHooks, AttachOptions, BridgeNetworkInfo, NetworkAttachment, NetworkManager, PortMapping } from '../index.js';
 import { cidrsOverlap, gatewayOf, parseCidr, pickFreeSubnet, subnetConflict } from '../subnet.js';
 import { type ConfList, type JsonObject, bridgeConfList, confListForPorts, pluginChainNames, portMappingsRuntimeConfig } from './conflist.js';
-import { ensureBridge, ensureNetworkRules, hostIPv4InUse, linkDel, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
+import { bridgeOwner, ensureBridge, ensureNetworkRules, hostIPv4InUse, linkDel, linkExists, netnsAdd, netnsDel, netnsExists, netnsPath, removeNetworkRules, uplinkMtu } from './host.js';
 import { normalizePort, resolveHostPorts } from './hostports.js';
 import { bindingsOverlap, isIPv4 } from '../ports.js';
 import { PluginRunner } from './invoke.js';
@@ -153,6 +153,41 @@ export class CniNetworkManager implements NetworkManager {
     await this.store.removeNetwork(this.name);
     this.network = undefined;
     this.networkInit = undefined;
+  }
+
+  /**
+   * berthd --cleanup (the daemon stopped): take the default network off the
+   * host without making anything first (init would create the bridge).
+   * Attachments of containers not in `live` are undone (CNI DEL), then
+   * orphans, berth's per-bridge rules, the bridge, the IPAM reservations and
+   * the record. Refused, with nothing removed, while a live container is on
+   * the bridge or when the bridge belongs to another daemon. Returns what it removed.
+   */
+  async teardown(live: ReadonlySet<string>): Promise<string[]> {
+    const states = await this.store.list((file, err) => this.log.warn('network: unreadable state file', { file, err: messageOf(err) }));
+    const kept = states.filter((s) => live.has(s.containerId) && s.mode === 'bridge').map((s) => s.containerId.slice(0, 12));
+    if (kept.length) throw conflict(`${kept.length} running container${kept.length === 1 ? ' is' : 's are'} attached to ${this.bridge} (${kept.join(', ')}): the bridge, its rules and their reservations are kept; stop ${kept.length === 1 ? 'it' : 'them'} first`);
+    const owner = await bridgeOwner(this.bridge);
+    if (owner && owner !== path.resolve(this.opts.stateDir) && existsSync(owner)) throw conflict(`bridge ${this.bridge} belongs to another berth daemon (state in ${owner}): not removed`);
+    const removed: string[] = [];
+    const rec = await this.store.getNetwork(this.name);
+    if (rec) {
+      const info: BridgeNetworkInfo = { name: this.name, bridge: this.bridge, subnet: rec.subnet, gateway: gatewayOf(rec.subnet), mtu: this.opts.mtu ?? 1500 };
+      this.network = { info, confList: bridgeConfList({ ...info, ipamDataDir: this.ipamDir }) };
+    }
+    for (const s of states) {
+      if (live.has(s.containerId)) continue;
+      await this.undo(s);
+      removed.push(`${s.mode} attachment of ${s.containerId.slice(0, 12)} (CNI DEL, network namespace)`);
+    }
+    if (this.network) await this.sweepOrphans(live);
+    const rules = [...(await iptablesSave('filter')), ...(await iptablesSave('nat'))].filter((r) => r.comment === `berth network on ${this.bridge}`);
+    const hadBridge = await linkExists(this.bridge);
+    await this.removeNetwork();
+    if (rules.length) removed.push(`${rules.length} iptables rules of ${this.bridge}: ${rules.map((r) => `${r.table} ${r.chain} -> ${r.target ?? '?'}`).join(', ')}`);
+    if (hadBridge) removed.push(`bridge ${this.bridge}${rec ? ` (${rec.subnet})` : ''}`);
+    if (rec) removed.push(`network record and IPAM reservations of ${this.name}`);
+    return removed;
   }
 
   private ensureNetwork(): Promise<void> {
