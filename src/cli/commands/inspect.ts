@@ -1,7 +1,8 @@
 // berth inspect / berth image inspect / berth container inspect NAME...
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { renderTemplate } from '../format.js';
+import { goStruct, goTypes, parseFormat, reportFormatError, runFormat, typedMap, FormatError } from '../format.js';
+import type { GoTemplate } from '../gotemplate/index.js';
 import { ApiError, type EngineClient } from '../../client/index.js';
 
 type Kind = 'object' | 'image' | 'container';
@@ -18,6 +19,42 @@ async function find(c: EngineClient, kind: Kind, n: string, size: boolean): Prom
   return undefined;
 }
 
+/**
+ * The fields docker's inspect types declare as Go maps, with the zero value of their element
+ * (what `index` gives for a missing key); every other object is a struct. "*" is any map key.
+ */
+const MAP_FIELDS: Record<string, unknown> = {
+  'Config.Labels': '', 'Config.ExposedPorts': {}, 'Config.Volumes': {},
+  'ContainerConfig.Labels': '', 'ContainerConfig.ExposedPorts': {}, 'ContainerConfig.Volumes': {},
+  'HostConfig.PortBindings': null, 'HostConfig.LogConfig.Config': '', 'HostConfig.Sysctls': '', 'HostConfig.StorageOpt': '',
+  'HostConfig.Tmpfs': '', 'HostConfig.Annotations': '', 'NetworkSettings.Ports': null, 'NetworkSettings.Networks': null,
+  'NetworkSettings.Networks.*.DriverOpts': '', 'GraphDriver.Data': '', 'Config.Healthcheck': undefined,
+};
+
+/** The inspect JSON as docker's typed structs see it: structs, typed maps (a null one reads as empty, as Go's nil map). */
+function typedView(v: unknown, path: string): unknown {
+  if (Array.isArray(v)) return v.map((x) => typedView(x, path));
+  const isMap = Object.prototype.hasOwnProperty.call(MAP_FIELDS, path) && MAP_FIELDS[path] !== undefined;
+  if (v === null && isMap) return typedMap({}, MAP_FIELDS[path]);
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = typedView(x, isMap ? `${path}.*` : path ? `${path}.${k}` : k);
+  return isMap ? typedMap(out, MAP_FIELDS[path]) : goStruct('struct', out);
+}
+
+/**
+ * docker's TemplateInspector: the template runs on the typed object; if that fails it runs on
+ * the raw JSON with missingkey=error, whose error is the one reported.
+ */
+function inspectTemplate(t: GoTemplate, raw: unknown): string {
+  try {
+    return runFormat(t, typedView(raw, ''));
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw err;
+    return runFormat(t, raw, 'template parsing error', { types: goTypes, missingKey: 'error' });
+  }
+}
+
 export function register(parent: Command, ctx: CliContext, kind: Kind = 'object'): Command {
   const description =
     kind === 'image' ? 'Display detailed information on one or more images' : kind === 'container' ? 'Display detailed information on one or more containers' : 'Return low-level information on berth objects';
@@ -31,6 +68,12 @@ export function register(parent: Command, ctx: CliContext, kind: Kind = 'object'
     .action(async (names: string[], o: { format?: string; type?: string; size?: boolean }) => {
       if (o.type && o.type !== 'image' && o.type !== 'container') throw new Error(`"${o.type}" is not a valid value for --type`);
       const k: Kind = (o.type as Kind | undefined) ?? kind;
+      let tmpl: GoTemplate | undefined;
+      try {
+        if (o.format && o.format !== 'json') tmpl = parseFormat(o.format, 'template parsing error', 64);
+      } catch (err) {
+        return reportFormatError(err, ctx.err);
+      }
       const c = await ctx.client();
       const found: unknown[] = [];
       const errors: string[] = [];
@@ -39,7 +82,13 @@ export function register(parent: Command, ctx: CliContext, kind: Kind = 'object'
         if (v === undefined) errors.push(`Error: No such ${k}: ${n}`);
         else found.push(v);
       }
-      if (o.format) for (const f of found) ctx.print(renderTemplate(o.format, f));
+      if (tmpl) {
+        try {
+          ctx.out.write(found.map((f) => inspectTemplate(tmpl, f) + '\n').join(''));
+        } catch (err) {
+          return reportFormatError(err, ctx.err);
+        }
+      } else if (o.format === 'json') ctx.print(JSON.stringify(found));
       else ctx.print(JSON.stringify(found, null, 4));
       for (const e of errors) ctx.err.write(e + '\n');
       if (errors.length) process.exitCode = 1;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CLIENT_API_VERSION } from '../../client/index.js';
-import { renderTemplate } from '../format.js';
+import { goStruct, parseFormat, reportFormatError, runFormat } from '../format.js';
 
 export const CLI_VERSION = '0.1.0';
 
@@ -30,6 +30,12 @@ export function register(parent: Command, ctx: CliContext): Command {
     .description('Show the berth version information')
     .option('-f, --format <string>', 'Format output using a Go template')
     .action(async (o: { format?: string }) => {
+      let tmpl;
+      try {
+        if (o.format) tmpl = parseFormat(o.format === 'json' ? '{{json .}}' : o.format, 'template parsing error', 64, 'version');
+      } catch (err) {
+        return reportFormatError(err, ctx.err);
+      }
       const arch = process.arch === 'x64' ? 'amd64' : process.arch;
       const client = { Version: CLI_VERSION, ApiVersion: CLIENT_API_VERSION, DefaultAPIVersion: CLIENT_API_VERSION, GoVersion: `node ${process.version}`, Os: 'linux', Arch: arch };
       const c = await ctx.client();
@@ -43,8 +49,13 @@ export function register(parent: Command, ctx: CliContext): Command {
         serverErr = err;
       }
       client.ApiVersion = negotiated;
-      if (o.format) {
-        ctx.print(renderTemplate(o.format, { Client: client, Server: server ?? null }));
+      if (tmpl) {
+        try {
+          ctx.print(runFormat(tmpl, goStruct('system.versionInfo', { Client: client, Server: server ?? null })));
+        } catch (err) {
+          reportFormatError(err, ctx.err);
+          return;
+        }
         if (serverErr) throw serverErr;
         return;
       }

@@ -1,0 +1,64 @@
+// How JavaScript values stand for Go values in a template: undefined is Go's invalid value
+// ("<no value>"), null a nil interface, an integral number an int and any other number a
+// float64, an array a slice, a plain object a map (or a struct when the caller says so, so
+// that missing fields are errors as they are for Go structs), a function a method or func.
+
+export type Value = unknown;
+
+/** Tells the executor which objects are Go structs (by their type name) rather than maps. */
+export interface GoTypes {
+  /** The struct's type name as Go prints it ("*formatter.ContainerContext"), or undefined for a map. */
+  structName(o: object): string | undefined;
+  /** The value a typed map gives for a missing key with index (Go's zero value of its element type). */
+  mapZero?(o: object): Value;
+}
+
+export const MAPS_ONLY: GoTypes = { structName: () => undefined };
+
+/** A Go function or method: called with already-evaluated arguments; a thrown Error is its error result. */
+export type GoFunc = ((...args: Value[]) => Value) & { goArgs?: ArgKind[]; variadic?: ArgKind };
+/** A parameter's Go type: 'value' is reflect.Value (takes "no value" as is), 'any' is interface{} (gets nil). */
+export type ArgKind = 'string' | 'strings' | 'int' | 'bool' | 'float' | 'any' | 'value';
+
+export function isObject(v: Value): v is Record<string, Value> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function isInt(v: Value): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+export function typeName(v: Value, types: GoTypes = MAPS_ONLY): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
+  if (typeof v === 'bigint') return 'int64';
+  if (Array.isArray(v)) return '[]interface {}';
+  if (typeof v === 'function') return 'func(...interface {}) interface {}';
+  return types.structName(v as object) ?? 'map[string]interface {}';
+}
+
+/** Go's truth: false, 0, "", nil and empty slices and maps are false; structs are true. */
+export function isTrue(v: Value, types: GoTypes = MAPS_ONLY): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') return v.length > 0;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'function') return true;
+  if (types.structName(v as object) !== undefined) return true;
+  return Object.keys(v as object).length > 0;
+}
+
+/** A map's keys in the order Go's range and fmt visit them (sorted). */
+export function sortedKeys(o: Record<string, Value>): string[] {
+  return Object.keys(o)
+    .filter((k) => typeof o[k] !== 'function')
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A struct's fields, in declaration (here: insertion) order. */
+export function structFields(o: Record<string, Value>): string[] {
+  return Object.keys(o).filter((k) => typeof o[k] !== 'function');
+}
