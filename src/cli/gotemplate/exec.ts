@@ -1,10 +1,10 @@
 // The executor of Go's text/template (text/template/exec.go): walks the parse tree against a
 // value, with Go's variable scoping, truth, range order (maps by sorted key), missingkey option
 // and its error texts: `template: NAME:LINE:COL: executing "NAME" at <NODE>: MESSAGE`.
-import { nodeString, type Arg, type CommandNode, type FieldNode, type IdentifierNode, type Node, type PipeNode, type RangeNode, type VariableNode } from './ast.js';
+import { nodeString, type Arg, type CommandNode, type FieldNode, type IdentifierNode, type Node, type NumberNode, type PipeNode, type RangeNode, type VariableNode } from './ast.js';
 import { formatV } from './fmt.js';
 import type { TreeSet } from './parse.js';
-import { isObject, isTrue, MAPS_ONLY, sortedKeys, typeName, type ArgKind, type GoFunc, type GoTypes, type Value } from './values.js';
+import { GoFloat, isObject, isTrue, MAPS_ONLY, sortedKeys, typeName, type ArgKind, type GoFunc, type GoTypes, type Value } from './values.js';
 
 export class TemplateExecError extends Error {
   partial = '';
@@ -198,7 +198,7 @@ export function execute(
       case 'bool': return first.value;
       case 'dot': return dot;
       case 'nil': return errorf('nil is not a command');
-      case 'number': return first.isInt ? first.int : first.float;
+      case 'number': return idealConstant(first);
       case 'string': return first.text;
     }
   };
@@ -299,11 +299,11 @@ export function execute(
       kind === 'any' ||
       (kind === 'string' && typeof v === 'string') ||
       (kind === 'int' && typeof v === 'number' && Number.isInteger(v)) ||
-      (kind === 'float' && typeof v === 'number') ||
+      (kind === 'float' && (typeof v === 'number' || v instanceof GoFloat)) ||
       (kind === 'bool' && typeof v === 'boolean') ||
       (kind === 'strings' && Array.isArray(v) && v.every((x) => typeof x === 'string'));
     if (!ok) errorf(`wrong type for value; expected ${goKind(kind)}; got ${typeName(v, types)}`);
-    return v;
+    return kind === 'float' && v instanceof GoFloat ? v.value : v;
   };
 
   const evalArg = (dot: Value, kind: ArgKind, n: Arg): Value => {
@@ -338,7 +338,7 @@ export function execute(
     }
     switch (n.type) {
       case 'bool': return n.value;
-      case 'number': return n.isInt && !/[.eEpP]/.test(n.text.replace(/^0[xX].*/, '')) ? n.int : n.isInt && kind === 'int' ? n.int : n.float;
+      case 'number': return kind === 'int' ? n.int : kind === 'float' ? n.float : idealConstant(n);
       case 'string': return n.text;
     }
     return undefined;
@@ -358,6 +358,13 @@ export function execute(
     throw e;
   }
   return out;
+}
+
+/** A numeric constant as interface{}: float64 when written as one (1.5, 1e6, 2.0), else int. */
+function idealConstant(n: NumberNode): Value {
+  const floatForm = n.isFloat && !/^[+-]?0[xX]/.test(n.text) && !n.text.startsWith("'") && /[.eEpP]/.test(n.text);
+  if (floatForm) return Number.isInteger(n.float) ? new GoFloat(n.float) : n.float;
+  return n.isInt ? n.int : n.float;
 }
 
 function goKind(k: ArgKind): string {

@@ -1,7 +1,7 @@
 // Go's fmt for the values a template sees: Sprint, Sprintln and Sprintf with the verbs, flags,
 // widths and precisions people use in --format, and Go's "%!d(string=x)" forms for mismatches.
 import { goQuote } from './lex.js';
-import { isObject, MAPS_ONLY, sortedKeys, structFields, typeName, type GoTypes, type Value } from './values.js';
+import { GoFloat, isObject, MAPS_ONLY, sortedKeys, structFields, typeName, type GoTypes, type Value } from './values.js';
 
 interface Spec { minus: boolean; plus: boolean; sharp: boolean; space: boolean; zero: boolean; width?: number; prec?: number }
 const NO_SPEC: Spec = { minus: false, plus: false, sharp: false, space: false, zero: false };
@@ -128,6 +128,7 @@ function fmtValue(v: Value, verb: string, spec: Spec, types: GoTypes, depth: num
   if (typeof v === 'string') return fmtString(v, verb, spec);
   if (typeof v === 'boolean') return verb === 'v' || verb === 't' ? pad(String(v), spec) : undefined;
   if (typeof v === 'number') return Number.isInteger(v) && verb !== 'v' ? fmtInt(v, verb, spec) : Number.isInteger(v) ? fmtInt(v, 'd', spec) : fmtFloatVerb(v, verb, spec);
+  if (v instanceof GoFloat) return fmtFloatVerb(v.value, verb, spec);
   if (typeof v === 'bigint') return pad(String(v), spec);
   if (typeof v === 'function') return verb === 'v' || verb === 'p' ? pad('0x0', spec) : undefined;
   const inner = (x: Value) => fmtValue(x, verb, NO_SPEC, types, depth + 1) ?? badVerb(verb, x, types);

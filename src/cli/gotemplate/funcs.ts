@@ -2,7 +2,7 @@
 // (cli/templates/templates.go: json, split, join, title, lower, upper, pad, truncate), with Go's
 // argument types and error texts.
 import { formatV, sprint, sprintf, sprintln } from './fmt.js';
-import { isObject, isTrue, MAPS_ONLY, sortedKeys, structFields, typeName, type ArgKind, type GoFunc, type GoTypes, type Value } from './values.js';
+import { GoFloat, isObject, isTrue, MAPS_ONLY, numberOf, sortedKeys, structFields, typeName, type ArgKind, type GoFunc, type GoTypes, type Value } from './values.js';
 
 function fn(f: (...args: Value[]) => Value, goArgs: ArgKind[], variadic?: ArgKind): GoFunc {
   return Object.assign(f, { goArgs, ...(variadic ? { variadic } : {}) });
@@ -13,25 +13,27 @@ function basicKind(v: Value): Kind {
   if (v === undefined || v === null) return 'nil';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (v instanceof GoFloat) return 'float';
   if (typeof v === 'string') return 'string';
   return 'other';
 }
 
 function eq(types: GoTypes) {
+  const comparable = (v: Value) => basicKind(v) !== 'other' || typeof v === 'function';
   return (a: Value, ...rest: Value[]): boolean => {
     if (rest.length === 0) throw new Error('missing argument for comparison');
     const ka = basicKind(a);
-    if (ka === 'other' && (Array.isArray(a) || isObject(a))) throw new Error(`non-comparable type ${formatV(a, types)}: ${typeName(a, types)}`);
     for (const b of rest) {
       const kb = basicKind(b);
       if (ka === 'nil' || kb === 'nil') {
+        // comparing with nil is allowed and true only for nil
         if (ka === kb) return true;
         continue;
       }
-      const numeric = (k: Kind) => k === 'int' || k === 'float';
-      if (ka !== kb && !(numeric(ka) && numeric(kb))) throw new Error('incompatible types for comparison');
-      if (kb === 'other') throw new Error(`non-comparable type ${formatV(b, types)}: ${typeName(b, types)}`);
-      if (a === b) return true;
+      if (ka !== kb) throw new Error('incompatible types for comparison');
+      if (!comparable(b)) throw new Error(`non-comparable type ${formatV(b, types)}: ${typeName(b, types)}`);
+      if (!comparable(a)) throw new Error(`non-comparable type ${formatV(a, types)}: ${typeName(a, types)}`);
+      if ((numberOf(a) ?? a) === (numberOf(b) ?? b)) return true;
     }
     return false;
   };
@@ -40,10 +42,9 @@ function eq(types: GoTypes) {
 function lt(a: Value, b: Value): boolean {
   const ka = basicKind(a);
   const kb = basicKind(b);
-  const numeric = (k: Kind) => k === 'int' || k === 'float';
   if (ka === 'bool' || ka === 'nil' || ka === 'other' || kb === 'bool' || kb === 'nil' || kb === 'other') throw new Error('invalid type for comparison');
-  if (ka !== kb && !(numeric(ka) && numeric(kb))) throw new Error('incompatible types for comparison');
-  return (a as number | string) < (b as number | string);
+  if (ka !== kb) throw new Error('incompatible types for comparison');
+  return ((numberOf(a) ?? a) as number | string) < ((numberOf(b) ?? b) as number | string);
 }
 
 function intIndex(x: Value, cap: number): number {
@@ -129,7 +130,7 @@ export function goJSON(v: Value, types: GoTypes, escapeHTML: boolean): string {
       if (escapeHTML) s = s.replace(/[<>&]/g, (c) => '\\u00' + c.charCodeAt(0).toString(16));
       return s;
     }
-    if (typeof x === 'number') return Number.isFinite(x) ? JSON.stringify(x) : 'null';
+    if (typeof x === 'number' || x instanceof GoFloat) return Number.isFinite(numberOf(x)) ? JSON.stringify(numberOf(x)) : 'null';
     if (typeof x === 'boolean') return String(x);
     if (Array.isArray(x)) return `[${x.map(enc).join(',')}]`;
     if (isObject(x)) {
@@ -175,7 +176,7 @@ export function dockerFuncs(types: GoTypes = MAPS_ONLY): Record<string, GoFunc> 
     urlquery: fn((...a) => queryEscape(sprint(a, types)), [], 'any'),
     call: fn((f, ...a) => {
       if (f === undefined || f === null) throw new Error('call of nil');
-      if (typeof f !== 'function') throw new Error(`non-function of type ${typeName(f, types)}`);
+      if (typeof f !== 'function') throw new Error(`non-function ${formatV(f, types)} of type ${typeName(f, types)}`);
       return (f as GoFunc)(...a);
     }, ['value'], 'value'),
     // docker/cli templates.basicFunctions

@@ -213,9 +213,9 @@ export function lex(input: string): Item[] {
     }
     if (c === ')') {
       advance(1);
-      emit('rightParen');
       parenDepth--;
       if (parenDepth < 0) return fail('unexpected right paren');
+      emit('rightParen');
       return true;
     }
     const cp = c.codePointAt(0)!;

@@ -1,7 +1,8 @@
 // The parser of Go's text/template (text/template/parse/parse.go): the same grammar, the same
 // checks at parse time (undefined variables and functions, {{break}} outside {{range}}, non
 // executable pipeline stages) and the same error texts, "template: NAME:LINE: MESSAGE".
-import { itemString, lex, type Item, type ItemType } from './lex.js';
+import { goQuote, itemString, lex, type Item, type ItemType } from './lex.js';
+import { nodeString } from './ast.js';
 import type { Arg, CommandNode, IfNode, ListNode, Node, NumberNode, PipeNode, RangeNode, TemplateNode, VariableNode, WithNode } from './ast.js';
 
 export class TemplateParseError extends Error {}
@@ -238,7 +239,7 @@ export function parseTemplate(text: string, funcs: ReadonlySet<string>, name = '
       case 'field': return { type: 'field', pos: chainPos, ident: [...node.ident, ...fields] };
       case 'variable': return { type: 'variable', pos: chainPos, ident: [...node.ident, ...fields] };
       case 'bool': case 'string': case 'number': case 'nil': case 'dot':
-        return errorf(`unexpected . after term "${node.type === 'string' ? node.quoted : node.type === 'dot' ? '.' : node.type === 'nil' ? 'nil' : node.type === 'bool' ? String(node.value) : node.text}"`);
+        return errorf(`unexpected . after term ${goQuote(nodeString(node))}`);
       default: return { type: 'chain', pos: chainPos, node, field: fields };
     }
   };

@@ -5,6 +5,19 @@
 
 export type Value = unknown;
 
+/** A float64 whose value is integral (a constant like 1e6 or 2.0): prints and compares as Go's float64, not int. */
+export class GoFloat {
+  constructor(readonly value: number) {}
+  toJSON(): number {
+    return this.value;
+  }
+}
+
+/** The number in a Go int or float64, or undefined. */
+export function numberOf(v: Value): number | undefined {
+  return typeof v === 'number' ? v : v instanceof GoFloat ? v.value : undefined;
+}
+
 /** Tells the executor which objects are Go structs (by their type name) rather than maps. */
 export interface GoTypes {
   /** The struct's type name as Go prints it ("*formatter.ContainerContext"), or undefined for a map. */
@@ -21,7 +34,7 @@ export type GoFunc = ((...args: Value[]) => Value) & { goArgs?: ArgKind[]; varia
 export type ArgKind = 'string' | 'strings' | 'int' | 'bool' | 'float' | 'any' | 'value';
 
 export function isObject(v: Value): v is Record<string, Value> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoFloat);
 }
 
 export function isInt(v: Value): v is number {
@@ -33,6 +46,7 @@ export function typeName(v: Value, types: GoTypes = MAPS_ONLY): string {
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
+  if (v instanceof GoFloat) return 'float64';
   if (typeof v === 'bigint') return 'int64';
   if (Array.isArray(v)) return '[]interface {}';
   if (typeof v === 'function') return 'func(...interface {}) interface {}';
@@ -47,6 +61,7 @@ export function isTrue(v: Value, types: GoTypes = MAPS_ONLY): boolean {
   if (typeof v === 'string') return v.length > 0;
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'function') return true;
+  if (v instanceof GoFloat) return v.value !== 0;
   if (types.structName(v as object) !== undefined) return true;
   return Object.keys(v as object).length > 0;
 }
