@@ -82,9 +82,21 @@ export function formatterRow<T extends object>(name: string, o: T): T {
   return o;
 }
 
-/** A template error to print as is (no "Error: " prefix) with docker's exit code. */
+/**
+ * A Go struct whose field names differ from its JSON names (APIVersion vs "ApiVersion"): the
+ * template sees the Go names, `json` writes the JSON ones. `renames` maps JSON name to Go name.
+ */
+export function goView<T extends Record<string, unknown>>(name: string, o: T, renames: Record<string, string>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) view[renames[k] ?? k] = v;
+  goStruct(name, view);
+  Object.defineProperty(view, GO_JSON, { value: () => goJSON(goStruct(name, { ...o }), goTypes, false), enumerable: false });
+  return view;
+}
+
+/** A template error to print as is (no "Error: " prefix) with docker's exit code, and what the template wrote before it. */
 export class FormatError extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(message: string, readonly exitCode: number, readonly partial = '') {
     super(message);
   }
 }
@@ -104,7 +116,7 @@ export function runFormat(t: GoTemplate, data: unknown, prefix = '', opts: RunOp
   try {
     return t.execute(data, { types: goTypes, ...opts });
   } catch (e) {
-    if (e instanceof TemplateExecError) throw new FormatError(prefix ? `${prefix}: ${e.message}` : e.message, 1);
+    if (e instanceof TemplateExecError) throw new FormatError(prefix ? `${prefix}: ${e.message}` : e.message, 1, e.partial);
     throw e;
   }
 }
@@ -136,9 +148,9 @@ export function formatRows(format: string, rows: object[], header: Record<string
 }
 
 /** Which fields of a formatter context a template reads (docker runs it once on an empty context to decide e.g. ps --size). */
-export function fieldsUsed(format: string, typeName: string, fields: string[]): Set<string> {
+export function fieldsUsed(format: string, typeName: string, fields: string[], methods: Record<string, unknown> = {}): Set<string> {
   const used = new Set<string>();
-  const probe = {} as Record<string, unknown>;
+  const probe = { ...methods } as Record<string, unknown>;
   for (const f of fields) Object.defineProperty(probe, f, { enumerable: true, get: () => (used.add(f), '') });
   formatterRow(typeName, probe);
   runFormat(parseFormat(format, 'failed to parse template', 1), probe, 'failed to execute template');

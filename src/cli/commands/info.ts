@@ -1,7 +1,7 @@
 // berth info
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { goStruct, parseFormat, reportFormatError, runFormat } from '../format.js';
+import { FormatError, goStruct, parseFormat, reportFormatError, runFormat } from '../format.js';
 import { CLI_VERSION } from './version.js';
 
 /** units.BytesSize: binary units, 4 significant digits */
@@ -38,8 +38,11 @@ export function register(parent: Command, ctx: CliContext): Command {
       if (tmpl) {
         try {
           // system.dockerInfo is a struct (an unknown field is an error); what is inside it is read as maps
-          ctx.print(runFormat(tmpl, goStruct('system.dockerInfo', { ...i })));
+          const clientInfo = goStruct('system.clientInfo', { Debug: false, Context: 'default', Plugins: [], Warnings: null });
+          ctx.print(runFormat(tmpl, goStruct('system.dockerInfo', { ...i, ClientInfo: clientInfo })));
         } catch (err) {
+          // as docker: what the template wrote, a newline, then the error
+          if (err instanceof FormatError) ctx.out.write(err.partial + '\n');
           reportFormatError(err, ctx.err);
         }
         return;

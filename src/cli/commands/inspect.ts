@@ -31,11 +31,22 @@ const MAP_FIELDS: Record<string, unknown> = {
   'NetworkSettings.Networks.*.DriverOpts': '', 'GraphDriver.Data': '', 'Config.Healthcheck': undefined,
 };
 
+/** Slice fields of the same types: a nil one prints as [] (not "<no value>"), as Go prints a nil slice. */
+const SLICE_FIELDS = new Set(
+  [
+    'Args', 'ExecIDs', 'RepoTags', 'RepoDigests', 'Mounts', 'RootFS.Layers',
+    ...['Cmd', 'Entrypoint', 'Env', 'OnBuild', 'Shell'].flatMap((f) => [`Config.${f}`, `ContainerConfig.${f}`]),
+    ...['Binds', 'CapAdd', 'CapDrop', 'Dns', 'DnsOptions', 'DnsSearch', 'ExtraHosts', 'GroupAdd', 'Links', 'SecurityOpt', 'VolumesFrom', 'Devices', 'DeviceCgroupRules', 'DeviceRequests', 'Ulimits', 'Mounts', 'MaskedPaths', 'ReadonlyPaths', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'].map((f) => `HostConfig.${f}`),
+    'NetworkSettings.Networks.*.Aliases', 'NetworkSettings.Networks.*.Links', 'NetworkSettings.Networks.*.DNSNames',
+  ],
+);
+
 /** The inspect JSON as docker's typed structs see it: structs, typed maps (a null one reads as empty, as Go's nil map). */
 function typedView(v: unknown, path: string): unknown {
   if (Array.isArray(v)) return v.map((x) => typedView(x, path));
   const isMap = Object.prototype.hasOwnProperty.call(MAP_FIELDS, path) && MAP_FIELDS[path] !== undefined;
   if (v === null && isMap) return typedMap({}, MAP_FIELDS[path]);
+  if (v === null && SLICE_FIELDS.has(path)) return [];
   if (typeof v !== 'object' || v === null) return v;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) out[k] = typedView(x, isMap ? `${path}.*` : path ? `${path}.${k}` : k);
@@ -77,18 +88,24 @@ export function register(parent: Command, ctx: CliContext, kind: Kind = 'object'
       const c = await ctx.client();
       const found: unknown[] = [];
       const errors: string[] = [];
+      // as docker's TemplateInspector: each object's output is kept, a failing one adds its error
+      // to the not-found ones in order; an empty output is still one newline
+      let out = '';
       for (const n of names) {
         const v = await find(c, k, n, !!o.size);
         if (v === undefined) errors.push(`Error: No such ${k}: ${n}`);
-        else found.push(v);
-      }
-      if (tmpl) {
-        try {
-          ctx.out.write(found.map((f) => inspectTemplate(tmpl, f) + '\n').join(''));
-        } catch (err) {
-          return reportFormatError(err, ctx.err);
+        else if (!tmpl) found.push(v);
+        else {
+          try {
+            out += inspectTemplate(tmpl, v) + '\n';
+          } catch (err) {
+            if (!(err instanceof FormatError)) throw err;
+            errors.push(err.message);
+          }
         }
-      } else if (o.format === 'json') ctx.print(JSON.stringify(found));
+      }
+      if (tmpl) ctx.out.write(out || '\n');
+      else if (o.format === 'json') ctx.print(JSON.stringify(found));
       else ctx.print(JSON.stringify(found, null, 4));
       for (const e of errors) ctx.err.write(e + '\n');
       if (errors.length) process.exitCode = 1;

@@ -30,6 +30,7 @@ const HEADER = {
   // SubHeaderContext.Label: the title of a label column is the label's last dotted part
   Label: Object.assign((n: string) => n.split('.').pop()!.replace(/[-_]/g, ' '), { goArgs: ['string' as const] }),
 };
+const EMPTY: Summary = { Id: '', Names: [], Image: '', Command: '', Created: 0, Ports: [], State: '', Status: '' };
 const FIELDS = ['Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Platform', 'Ports', 'RunningFor', 'Size', 'State', 'Status'];
 
 /** Go's time.Time.String() of a Unix time, in UTC as these machines run. */
@@ -83,7 +84,7 @@ export function register(parent: Command, ctx: CliContext, name = 'ps'): Command
       if (format && !o.quiet && !wantSize) {
         // as docker: run the template once on an empty row; only a template that reads .Size asks the daemon for sizes
         try {
-          wantSize = fieldsUsed(format, '*formatter.ContainerContext', FIELDS).has('Size');
+          wantSize = fieldsUsed(format, '*formatter.ContainerContext', FIELDS, { Label: containerRow(EMPTY, true).Label }).has('Size');
         } catch (err) {
           return reportFormatError(err, ctx.err);
         }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CLIENT_API_VERSION } from '../../client/index.js';
-import { goStruct, parseFormat, reportFormatError, runFormat } from '../format.js';
+import { FormatError, goStruct, goView, parseFormat, reportFormatError, runFormat } from '../format.js';
 
 export const CLI_VERSION = '0.1.0';
 
@@ -22,6 +22,19 @@ interface ServerVersion {
 function kv(pairs: [string, string][], indent: string): string {
   const w = Math.max(...pairs.map(([k]) => k.length)) + 2;
   return pairs.map(([k, v]) => `${indent}${(k + ':').padEnd(Math.max(w, 18))}${v}\n`).join('');
+}
+
+/** docker's versionInfo as its template sees it: Go field names (APIVersion), JSON names for `json`. */
+function versionInfo(client: Record<string, unknown>, server: ServerVersion | undefined): Record<string, unknown> {
+  const api = { ApiVersion: 'APIVersion', MinAPIVersion: 'MinAPIVersion' };
+  const srv = server
+    ? goView('*types.Version', {
+        ...server,
+        Platform: goStruct('struct { Name string }', { Name: server.Platform?.Name ?? '' }),
+        Components: (server.Components ?? []).map((c) => goStruct('types.ComponentVersion', { Details: null, ...c })),
+      }, api)
+    : null;
+  return goStruct('system.versionInfo', { Client: goView('system.clientVersion', { ...client, Context: 'default' }, api), Server: srv });
 }
 
 export function register(parent: Command, ctx: CliContext): Command {
@@ -51,8 +64,10 @@ export function register(parent: Command, ctx: CliContext): Command {
       client.ApiVersion = negotiated;
       if (tmpl) {
         try {
-          ctx.print(runFormat(tmpl, goStruct('system.versionInfo', { Client: client, Server: server ?? null })));
+          ctx.print(runFormat(tmpl, versionInfo(client, server)));
         } catch (err) {
+          // as docker: what the template wrote, a newline, then the error
+          if (err instanceof FormatError) ctx.out.write(err.partial + '\n');
           reportFormatError(err, ctx.err);
           return;
         }

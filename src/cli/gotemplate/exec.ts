@@ -55,7 +55,8 @@ export function execute(
     const line = 1 + (before.match(/\n/g)?.length ?? 0);
     throw new TemplateExecError(`template: ${name}:${line}:${col}: executing "${tmplName}" at <${at.str}>: ${msg}`);
   };
-  const typeOf = (v: Value) => (types === MAPS_ONLY && !(typeof v === 'object' && v !== null && !Array.isArray(v)) ? 'interface {}' : typeName(v, types));
+  // the static type Go names: a value read out of a map (or slice) of interface{} is "interface {}"
+  const typeOf = (v: Value, fromMap: boolean) => (fromMap ? 'interface {}' : typeName(v, types));
 
   const varValue = (n: string): Value => {
     for (let i = vars.length - 1; i >= 0; i--) if (vars[i]!.name === n) return vars[i]!.value;
@@ -219,16 +220,21 @@ export function execute(
   };
 
   const evalFieldChain = (dot: Value, recv: Value, node: Arg, ident: string[], args: Arg[], final: Final): Value => {
-    for (let i = 0; i < ident.length - 1; i++) recv = evalField(dot, ident[i]!, node, [], MISSING, recv);
-    return evalField(dot, ident[ident.length - 1]!, node, args, final, recv);
+    let fromMap = false;
+    for (let i = 0; i < ident.length - 1; i++) {
+      const next = evalField(dot, ident[i]!, node, [], MISSING, recv, fromMap);
+      fromMap = isObject(recv) && types.structName(recv) === undefined;
+      recv = next;
+    }
+    return evalField(dot, ident[ident.length - 1]!, node, args, final, recv, fromMap);
   };
 
-  const evalField = (dot: Value, field: string, node: Arg, args: Arg[], final: Final, recv: Value): Value => {
+  const evalField = (dot: Value, field: string, node: Arg, args: Arg[], final: Final, recv: Value, fromMap: boolean): Value => {
     if (recv === undefined) {
       if (missingKey === 'error') errorf(`nil data; no entry for key "${field}"`);
       return undefined;
     }
-    if (recv === null) return errorf(`nil pointer evaluating interface {}.${field}`);
+    if (recv === null) return errorf(`nil pointer evaluating ${typeOf(recv, true)}.${field}`);
     const hasArgs = args.length > 1 || final !== MISSING;
     if (isObject(recv)) {
       const method = recv[field];
@@ -247,7 +253,7 @@ export function execute(
       if (missingKey === 'zero') return types.mapZero?.(recv) ?? null;
       return undefined;
     }
-    return errorf(`can't evaluate field ${field} in type ${typeOf(recv)}`);
+    return errorf(`can't evaluate field ${field} in type ${typeOf(recv, fromMap)}`);
   };
 
   const evalFunction = (dot: Value, node: IdentifierNode, cmd: CommandNode, args: Arg[], final: Final): Value => {
