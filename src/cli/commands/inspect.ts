@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { goStruct, goTypes, parseFormat, reportFormatError, runFormat, typedMap, FormatError } from '../format.js';
-import type { GoTemplate } from '../gotemplate/index.js';
+import { NIL_PTR, nilCollection, omitInJSON, type GoTemplate } from '../gotemplate/index.js';
 import { ApiError, type EngineClient } from '../../client/index.js';
 
 type Kind = 'object' | 'image' | 'container';
@@ -41,25 +41,66 @@ const SLICE_FIELDS = new Set(
   ],
 );
 
-/** The inspect JSON as docker's typed structs see it: structs, typed maps (a null one reads as empty, as Go's nil map). */
-function typedView(v: unknown, path: string): unknown {
-  if (Array.isArray(v)) return v.map((x) => typedView(x, path));
+/**
+ * Structs whose JSON omits empty fields (omitempty): their Go field order, and the zero value a
+ * template sees for an omitted field ("<nil>" for a pointer, map[] and [] for nil maps and slices).
+ */
+type Zero = 'ptr' | 'map' | 'slice' | string | boolean;
+const STRUCTS: Record<string, [string, Zero][]> = {
+  'Mounts': [['Type', ''], ['Name', ''], ['Source', ''], ['Destination', ''], ['Driver', ''], ['Mode', ''], ['RW', false], ['Propagation', '']],
+  'State': [['Status', ''], ['Running', false], ['Paused', false], ['Restarting', false], ['OOMKilled', false], ['Dead', false], ['Pid', ''], ['ExitCode', ''], ['Error', ''], ['StartedAt', ''], ['FinishedAt', ''], ['Health', 'ptr']],
+  'Config': [
+    ['Hostname', ''], ['Domainname', ''], ['User', ''], ['AttachStdin', false], ['AttachStdout', false], ['AttachStderr', false], ['ExposedPorts', 'map'],
+    ['Tty', false], ['OpenStdin', false], ['StdinOnce', false], ['Env', 'slice'], ['Cmd', 'slice'], ['Healthcheck', 'ptr'], ['ArgsEscaped', false], ['Image', ''],
+    ['Volumes', 'map'], ['WorkingDir', ''], ['Entrypoint', 'slice'], ['NetworkDisabled', false], ['MacAddress', ''], ['OnBuild', 'slice'], ['Labels', 'map'],
+    ['StopSignal', ''], ['StopTimeout', 'ptr'], ['Shell', 'slice'],
+  ],
+};
+// omitted fields of structs printed rarely as a whole: added at the end
+const OMITTED: Record<string, [string, Zero][]> = {
+  '': [['SizeRw', 'ptr'], ['SizeRootFs', 'ptr']],
+  'HostConfig': [['Annotations', 'map'], ['StorageOpt', 'map'], ['Tmpfs', 'map'], ['Sysctls', 'map'], ['Init', 'ptr']],
+};
+
+// an image's Config (the OCI image config with docker's additions): every field is omitempty
+const IMAGE_OMITTED: Record<string, [string, Zero][]> = {
+  'Config': [['User', ''], ['ExposedPorts', 'map'], ['Env', 'slice'], ['Entrypoint', 'slice'], ['Cmd', 'slice'], ['Volumes', 'map'], ['WorkingDir', ''], ['Labels', 'map'], ['StopSignal', ''], ['ArgsEscaped', false], ['Healthcheck', 'ptr'], ['OnBuild', 'slice'], ['Shell', 'slice']],
+};
+
+function zeroOf(z: Zero, path: string): unknown {
+  if (z === 'ptr') return NIL_PTR;
+  if (z === 'map') return nilCollection(typedMap({}, MAP_FIELDS[path] ?? null));
+  if (z === 'slice') return nilCollection([]);
+  return z;
+}
+
+/** The inspect JSON as docker's typed structs see it: structs in Go field order, typed maps, typed nils. */
+function typedView(v: unknown, path: string, container: boolean): unknown {
+  if (Array.isArray(v)) return v.map((x) => typedView(x, path, container));
   const isMap = Object.prototype.hasOwnProperty.call(MAP_FIELDS, path) && MAP_FIELDS[path] !== undefined;
-  if (v === null && isMap) return typedMap({}, MAP_FIELDS[path]);
-  if (v === null && SLICE_FIELDS.has(path)) return [];
-  if (typeof v !== 'object' || v === null) return v;
+  if (v === null) return isMap ? zeroOf('map', path) : SLICE_FIELDS.has(path) ? zeroOf('slice', path) : NIL_PTR;
+  if (typeof v !== 'object') return v;
+  const src = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = typedView(x, isMap ? `${path}.*` : path ? `${path}.${k}` : k);
-  return isMap ? typedMap(out, MAP_FIELDS[path]) : goStruct('struct', out);
+  const sub = (k: string) => (isMap ? `${path}.*` : path ? `${path}.${k}` : k);
+  // the struct layouts are the container's (an image's Config is another type, the OCI image config)
+  const order = isMap || !container ? undefined : STRUCTS[path];
+  const omitted: string[] = [];
+  const zero = (k: string, z: Zero) => (omitted.push(k), zeroOf(z, sub(k)));
+  if (order) for (const [k, z] of order) out[k] = k in src ? typedView(src[k], sub(k), container) : zero(k, z);
+  for (const [k, x] of Object.entries(src)) if (!(k in out)) out[k] = typedView(x, sub(k), container);
+  if (!isMap) for (const [k, z] of (container ? OMITTED : IMAGE_OMITTED)[path] ?? []) if (!(k in out)) out[k] = zero(k, z);
+  return isMap ? typedMap(out, MAP_FIELDS[path]) : omitInJSON(goStruct('struct', out), omitted);
 }
 
 /**
  * docker's TemplateInspector: the template runs on the typed object; if that fails it runs on
  * the raw JSON with missingkey=error, whose error is the one reported.
  */
-function inspectTemplate(t: GoTemplate, raw: unknown): string {
+export function inspectTemplate(t: GoTemplate, raw: unknown): string {
   try {
-    return runFormat(t, typedView(raw, ''));
+    const container = typeof raw === 'object' && raw !== null && 'State' in raw;
+    return runFormat(t, typedView(raw, '', container));
   } catch (err) {
     if (!(err instanceof FormatError)) throw err;
     return runFormat(t, raw, 'template parsing error', { types: goTypes, missingKey: 'error' });

@@ -4,7 +4,7 @@
 import { nodeString, type Arg, type CommandNode, type FieldNode, type IdentifierNode, type Node, type NumberNode, type PipeNode, type RangeNode, type VariableNode } from './ast.js';
 import { formatV } from './fmt.js';
 import type { TreeSet } from './parse.js';
-import { GoFloat, isObject, isTrue, MAPS_ONLY, sortedKeys, typeName, type ArgKind, type GoFunc, type GoTypes, type Value } from './values.js';
+import { GoFloat, GoNil, isObject, isTrue, MAPS_ONLY, sortedKeys, typeName, type ArgKind, type GoFunc, type GoTypes, type Value } from './values.js';
 
 export class TemplateExecError extends Error {
   partial = '';
@@ -235,6 +235,7 @@ export function execute(
       return undefined;
     }
     if (recv === null) return errorf(`nil pointer evaluating ${typeOf(recv, true)}.${field}`);
+    if (recv instanceof GoNil) return errorf(`nil pointer evaluating *struct.${field}`);
     const hasArgs = args.length > 1 || final !== MISSING;
     if (isObject(recv)) {
       const method = recv[field];

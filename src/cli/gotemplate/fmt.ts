@@ -1,7 +1,7 @@
 // Go's fmt for the values a template sees: Sprint, Sprintln and Sprintf with the verbs, flags,
 // widths and precisions people use in --format, and Go's "%!d(string=x)" forms for mismatches.
 import { goQuote } from './lex.js';
-import { GoFloat, isObject, MAPS_ONLY, sortedKeys, structFields, typeName, type GoTypes, type Value } from './values.js';
+import { GoFloat, GoNil, isObject, MAPS_ONLY, sortedKeys, structFields, typeName, type GoTypes, type Value } from './values.js';
 
 interface Spec { minus: boolean; plus: boolean; sharp: boolean; space: boolean; zero: boolean; width?: number; prec?: number }
 const NO_SPEC: Spec = { minus: false, plus: false, sharp: false, space: false, zero: false };
@@ -124,7 +124,7 @@ function fmtString(s: string, verb: string, spec: Spec): string | undefined {
 /** One operand under one verb; undefined when Go would call it a bad verb. */
 function fmtValue(v: Value, verb: string, spec: Spec, types: GoTypes, depth: number): string | undefined {
   if (verb === 'T') return pad(typeName(v, types), spec);
-  if (v === null || v === undefined) return verb === 'v' ? pad('<nil>', spec) : undefined;
+  if (v === null || v === undefined || v instanceof GoNil) return verb === 'v' ? pad('<nil>', spec) : undefined;
   if (typeof v === 'string') return fmtString(v, verb, spec);
   if (typeof v === 'boolean') return verb === 'v' || verb === 't' ? pad(String(v), spec) : undefined;
   if (typeof v === 'number') return Number.isInteger(v) && verb !== 'v' ? fmtInt(v, verb, spec) : Number.isInteger(v) ? fmtInt(v, 'd', spec) : fmtFloatVerb(v, verb, spec);
@@ -144,7 +144,7 @@ function fmtValue(v: Value, verb: string, spec: Spec, types: GoTypes, depth: num
 }
 
 function badVerb(verb: string, v: Value, types: GoTypes): string {
-  if (v === null || v === undefined) return `%!${verb}(<nil>)`;
+  if (v === null || v === undefined || v instanceof GoNil) return `%!${verb}(<nil>)`;
   return `%!${verb}(${typeName(v, types)}=${fmtValue(v, 'v', NO_SPEC, types, 0)})`;
 }
 

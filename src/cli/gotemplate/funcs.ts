@@ -2,7 +2,7 @@
 // (cli/templates/templates.go: json, split, join, title, lower, upper, pad, truncate), with Go's
 // argument types and error texts.
 import { formatV, sprint, sprintf, sprintln } from './fmt.js';
-import { GoFloat, isObject, isTrue, MAPS_ONLY, numberOf, sortedKeys, structFields, typeName, type ArgKind, type GoFunc, type GoTypes, type Value } from './values.js';
+import { GoFloat, GoNil, isNil, isObject, isTrue, omittedInJSON, MAPS_ONLY, numberOf, sortedKeys, structFields, typeName, type ArgKind, type GoFunc, type GoTypes, type Value } from './values.js';
 
 function fn(f: (...args: Value[]) => Value, goArgs: ArgKind[], variadic?: ArgKind): GoFunc {
   return Object.assign(f, { goArgs, ...(variadic ? { variadic } : {}) });
@@ -10,7 +10,7 @@ function fn(f: (...args: Value[]) => Value, goArgs: ArgKind[], variadic?: ArgKin
 
 type Kind = 'bool' | 'int' | 'float' | 'string' | 'nil' | 'other';
 function basicKind(v: Value): Kind {
-  if (v === undefined || v === null) return 'nil';
+  if (v === undefined || v === null || v instanceof GoNil) return 'nil';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   if (v instanceof GoFloat) return 'float';
@@ -57,7 +57,7 @@ function index(types: GoTypes) {
   return (item: Value, ...indexes: Value[]): Value => {
     if (item === undefined || item === null) throw new Error('index of untyped nil');
     for (const ix of indexes) {
-      if (item === undefined || item === null) throw new Error('index of nil pointer');
+      if (item === undefined || item === null || item instanceof GoNil) throw new Error('index of nil pointer');
       if (Array.isArray(item) || typeof item === 'string') {
         const len = typeof item === 'string' ? Buffer.byteLength(item) : item.length;
         const i = intIndex(ix, len);
@@ -123,7 +123,7 @@ export const GO_JSON = Symbol('goJSON');
 /** encoding/json of a template value: maps by sorted key, structs in field order. */
 export function goJSON(v: Value, types: GoTypes, escapeHTML: boolean): string {
   const enc = (x: Value): string => {
-    if (x === undefined || x === null) return 'null';
+    if (x === undefined || x === null || ((typeof x === 'object') && isNil(x))) return 'null';
     if (isObject(x) && typeof (x as { [GO_JSON]?: unknown })[GO_JSON] === 'function') return ((x as unknown as Record<symbol, () => string>)[GO_JSON]!)();
     if (typeof x === 'string') {
       let s = JSON.stringify(x).replace(/[\u2028\u2029]/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
@@ -134,7 +134,8 @@ export function goJSON(v: Value, types: GoTypes, escapeHTML: boolean): string {
     if (typeof x === 'boolean') return String(x);
     if (Array.isArray(x)) return `[${x.map(enc).join(',')}]`;
     if (isObject(x)) {
-      const keys = types.structName(x) !== undefined ? structFields(x) : sortedKeys(x);
+      const omit = omittedInJSON(x);
+      const keys = types.structName(x) !== undefined ? structFields(x).filter((k) => !omit?.has(k)) : sortedKeys(x);
       return `{${keys.map((k) => `${enc(k)}:${enc(x[k])}`).join(',')}}`;
     }
     return 'null';
@@ -154,7 +155,7 @@ export function dockerFuncs(types: GoTypes = MAPS_ONLY): Record<string, GoFunc> 
     or: fn((...a) => a[a.length - 1], ['value'], 'value'),
     not: fn((a) => !isTrue(a, types), ['value']),
     len: fn((a) => {
-      if (a === undefined || a === null) throw new Error('len of nil pointer');
+      if (a === undefined || a === null || a instanceof GoNil) throw new Error('len of nil pointer');
       if (typeof a === 'string') return Buffer.byteLength(a);
       if (Array.isArray(a)) return a.length;
       if (isObject(a) && types.structName(a) === undefined) return sortedKeys(a).length;

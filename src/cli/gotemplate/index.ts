@@ -11,6 +11,7 @@ export { sprintf, sprint, formatV } from './fmt.js';
 export { tabwrite } from './tabwriter.js';
 export { goQuote } from './lex.js';
 export type { GoFunc, GoTypes, Value } from './values.js';
+export { NIL_PTR, nilCollection, omitInJSON } from './values.js';
 
 export interface RunOptions {
   types?: GoTypes;

@@ -13,6 +13,37 @@ export class GoFloat {
   }
 }
 
+/** A typed Go nil (a nil pointer field): prints "<nil>", is false, encodes as null; unlike a nil interface it is a value. */
+export class GoNil {
+  toJSON(): null {
+    return null;
+  }
+}
+export const NIL_PTR = new GoNil();
+
+const NIL_MARK = Symbol('goNilCollection');
+const OMIT = Symbol('goOmitEmpty');
+
+/** Names fields of a struct that `json` leaves out (omitempty fields the JSON it came from did not have). */
+export function omitInJSON<T extends object>(o: T, fields: string[]): T {
+  Object.defineProperty(o, OMIT, { value: new Set(fields), enumerable: false });
+  return o;
+}
+
+export function omittedInJSON(o: object): ReadonlySet<string> | undefined {
+  return (o as { [OMIT]?: Set<string> })[OMIT];
+}
+
+/** Marks an empty array or object as Go's nil slice or map: prints [] or map[], encodes as null. */
+export function nilCollection<T extends object>(o: T): T {
+  Object.defineProperty(o, NIL_MARK, { value: true, enumerable: false });
+  return o;
+}
+
+export function isNil(v: Value): boolean {
+  return v === null || v === undefined || v instanceof GoNil || (typeof v === 'object' && (v as { [NIL_MARK]?: boolean })[NIL_MARK] === true);
+}
+
 /** The number in a Go int or float64, or undefined. */
 export function numberOf(v: Value): number | undefined {
   return typeof v === 'number' ? v : v instanceof GoFloat ? v.value : undefined;
@@ -34,7 +65,7 @@ export type GoFunc = ((...args: Value[]) => Value) & { goArgs?: ArgKind[]; varia
 export type ArgKind = 'string' | 'strings' | 'int' | 'bool' | 'float' | 'any' | 'value';
 
 export function isObject(v: Value): v is Record<string, Value> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoFloat);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoFloat) && !(v instanceof GoNil);
 }
 
 export function isInt(v: Value): v is number {
@@ -47,6 +78,7 @@ export function typeName(v: Value, types: GoTypes = MAPS_ONLY): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
   if (v instanceof GoFloat) return 'float64';
+  if (v instanceof GoNil) return '<nil>';
   if (typeof v === 'bigint') return 'int64';
   if (Array.isArray(v)) return '[]interface {}';
   if (typeof v === 'function') return 'func(...interface {}) interface {}';
@@ -62,6 +94,7 @@ export function isTrue(v: Value, types: GoTypes = MAPS_ONLY): boolean {
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'function') return true;
   if (v instanceof GoFloat) return v.value !== 0;
+  if (v instanceof GoNil) return false;
   if (types.structName(v as object) !== undefined) return true;
   return Object.keys(v as object).length > 0;
 }
