@@ -45,6 +45,7 @@ test('ps, images and inspect --format print what the docker CLI prints', { skip 
   same(['ps', '-a', '--no-trunc', '--format', '{{.Names}}: {{.Label "a"}} {{upper .Image}} {{printf "%-10s|%q" .Names .State}}']);
   same(['ps', '-a', '--format', '{{if eq .State "running"}}{{.Names}} is up{{else}}{{.Names}} is {{.State}}{{end}}']);
   same(['ps', '-a', '--format', '{{.Nope}}']);
+  same(['ps', '-a', '--format', '{{.Platform}} {{.Networks}} {{.LocalVolumes}}']);
   same(['ps', '-a', '--format', '{{}']);
   same(['ps', '-a', '-s', '--format', '{{.Names}} {{.Size}}']);
   // images

@@ -1,7 +1,7 @@
 // berth ps: docker's columns, including PORTS and STATUS.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { goQuote } from '../gotemplate/index.js';
+import { goQuote, NIL_PTR } from '../gotemplate/index.js';
 import { ago, fieldsUsed, formatRows, formatterRow, humanSize, reportFormatError, table } from '../format.js';
 
 interface Port { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }
@@ -52,7 +52,7 @@ function containerRow(s: Summary, trunc: boolean) {
     Mounts: mounts.map((m) => (trunc ? ellipsis(m.Name || m.Source || '', 15) : m.Name || m.Source || '')).join(','),
     Names: s.Names.map((n) => n.slice(1)).join(','),
     Networks: Object.keys(s.NetworkSettings?.Networks ?? {}).sort().join(','),
-    Platform: null,
+    Platform: NIL_PTR,
     Ports: formatPorts(s.Ports),
     RunningFor: ago(s.Created),
     Size: (s.SizeRootFs ?? 0) > 0 ? `${humanSize(s.SizeRw ?? 0)} (virtual ${humanSize(s.SizeRootFs!)})` : humanSize(s.SizeRw ?? 0),
