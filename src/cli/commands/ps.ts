@@ -38,6 +38,13 @@ export function goTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC');
 }
 
+/** ContainerContext.Names: truncated, a container's own name stands for its link aliases ("/other/alias"). */
+function names(s: Summary, trunc: boolean): string {
+  const all = s.Names.map((n) => n.slice(1));
+  const own = trunc ? all.find((n) => !n.includes('/')) : undefined;
+  return own !== undefined ? own : all.join(',');
+}
+
 /** docker's formatter.ContainerContext for one container. */
 function containerRow(s: Summary, trunc: boolean) {
   const labels = s.Labels ?? {};
@@ -50,7 +57,7 @@ function containerRow(s: Summary, trunc: boolean) {
     Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).sort().join(','),
     LocalVolumes: String(mounts.filter((m) => m.Driver === 'local').length),
     Mounts: mounts.map((m) => (trunc ? ellipsis(m.Name || m.Source || '', 15) : m.Name || m.Source || '')).join(','),
-    Names: s.Names.map((n) => n.slice(1)).join(','),
+    Names: names(s, trunc),
     Networks: Object.keys(s.NetworkSettings?.Networks ?? {}).sort().join(','),
     Platform: NIL_PTR,
     Ports: formatPorts(s.Ports),

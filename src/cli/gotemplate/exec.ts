@@ -51,7 +51,8 @@ export function execute(
     if (!at) throw new TemplateExecError(`template: ${tmplName}: ${msg}`);
     const before = text.slice(0, at.pos);
     const nl = before.lastIndexOf('\n');
-    const col = nl < 0 ? at.pos : at.pos - (nl + 1);
+    // Go counts bytes of UTF-8
+    const col = Buffer.byteLength(before.slice(nl + 1));
     const line = 1 + (before.match(/\n/g)?.length ?? 0);
     throw new TemplateExecError(`template: ${name}:${line}:${col}: executing "${tmplName}" at <${at.str}>: ${msg}`);
   };

@@ -125,6 +125,7 @@ test('data errors carry Go positions and texts', () => {
     ['{{index .Config.Cmd 3}}', 'template: :1:2: executing "" at <index .Config.Cmd 3>: error calling index: index out of range: 3'],
     ['{{join .Name ","}}', 'template: :1:7: executing "" at <.Name>: wrong type for value; expected []string; got string'],
     ['{{range .Name}}{{end}}', 'template: :1:8: executing "" at <.Name>: range can\'t iterate over /web'],
+    ['é{{.Name.X}}', 'template: :1:9: executing "" at <.Name.X>: can\'t evaluate field X in type interface {}'],
     ['x\n{{template "nope"}}', 'template: :2:11: executing "" at <{{template "nope"}}>: template "nope" not defined'],
     ['{{.Name}}', 'template: :1:2: executing "" at <.Name>: can\'t evaluate field Name in type *formatter.X', { types: { structName: () => '*formatter.X' } }],
   ];
