@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanSize, humanDuration, table, renderTemplate } from './format.js';
+import { humanSize, humanDuration, table, fieldsUsed, formatRows, formatterRow, FormatError } from './format.js';
+import { tabwrite } from './gotemplate/index.js';
 
 test('humanSize matches go-units HumanSizeWithPrecision(…, 3)', () => {
   assert.equal(humanSize(1984172), '1.98MB');
@@ -36,14 +37,26 @@ test('table pads like docker tabwriter', () => {
   );
 });
 
-test('renderTemplate handles the common --format forms', () => {
-  const d = { Id: 'sha256:ab', Config: { Cmd: ['sh', '-c'], Labels: { a: 'b' } }, RepoTags: ['x:1'] };
-  assert.equal(renderTemplate('{{.Id}}', d), 'sha256:ab');
-  assert.equal(renderTemplate('{{json .Config.Cmd}}', d), '["sh","-c"]');
-  assert.equal(renderTemplate('{{.Config.Cmd}}', d), '[sh -c]');
-  assert.equal(renderTemplate('{{index .Config.Labels "a"}} {{join .RepoTags ","}}', d), 'b x:1');
-  assert.equal(renderTemplate('{{.Nope}}', d), '<no value>');
-  assert.equal(renderTemplate('{{index .RepoTags 0}}', d), 'x:1');
-  assert.throws(() => renderTemplate('{{index .RepoTags 3}}', d), /index out of range: 3/);
-  assert.throws(() => renderTemplate('{{range .X}}', d), /unsupported/);
+test('formatRows: table header from the titles, tabwriter columns, json rows by sorted key with HTML escaping', () => {
+  const rows = [formatterRow('*formatter.ContainerContext', { ID: 'abc', Names: 'web', Ports: '1.2.3.4:80->80/tcp' }), formatterRow('*formatter.ContainerContext', { ID: 'abcdef012345', Names: 'db', Ports: '' })];
+  const header = { ID: 'CONTAINER ID', Names: 'NAMES', Ports: 'PORTS' };
+  assert.equal(formatRows('table {{.ID}}\\t{{.Names}}', rows, header), 'CONTAINER ID   NAMES\nabc            web\nabcdef012345   db\n');
+  assert.equal(formatRows('table {{upper .Names}}\\t{{.ID}}', rows, header), 'NAMES     CONTAINER ID\nWEB       abc\nDB        abcdef012345\n');
+  assert.equal(formatRows('json', rows.slice(0, 1), header), '{"ID":"abc","Names":"web","Ports":"1.2.3.4:80-\\u003e80/tcp"}\n');
+  assert.equal(formatRows('{{.Names}}:{{.ID}}', rows, header), 'web:abc\ndb:abcdef012345\n');
+  assert.equal(formatRows('table', [], { x: 1 }), '\n');
+  assert.throws(() => formatRows('{{.Nope}}', rows, header), (e: Error) => e instanceof FormatError && e.message === 'template parsing error: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext');
+  assert.throws(() => formatRows('{{}', rows, header), (e: Error) => e instanceof FormatError && e.exitCode === 1 && e.message === 'template parsing error: template: :1: unexpected "}" in command');
+});
+
+test('fieldsUsed finds the fields a template reads, as docker decides ps --size', () => {
+  assert.deepEqual([...fieldsUsed('table {{.ID}}\\t{{.Size}}', 'T', ['ID', 'Size', 'Names'])].sort(), ['ID', 'Size']);
+  assert.deepEqual([...fieldsUsed('{{json .}}', 'T', ['ID', 'Size'])].sort(), ['ID', 'Size']);
+  assert.deepEqual([...fieldsUsed('json', 'T', ['ID', 'Size'])], []);
+  assert.throws(() => fieldsUsed('{{.Nope}}', 'T', ['ID']), /^Error: failed to execute template: template: :1:2: executing "" at <.Nope>: can't evaluate field Nope in type T$/);
+});
+
+test('tabwriter: a line without tabs ends a column block; text after the last tab is not padded', () => {
+  assert.equal(tabwrite('a\tbb\tc\nlonger-cell\tx\ty\n'), 'a             bb        c\nlonger-cell   x         y\n');
+  assert.equal(tabwrite('h1\th2\nno tabs here\nxx\ty\n'), 'h1        h2\nno tabs here\nxx        y\n');
 });

@@ -1,7 +1,7 @@
 // berth history IMAGE
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { ago, humanSize, renderTemplate, table } from '../format.js';
+import { ago, formatRows, formatterRow, humanSize, reportFormatError, table } from '../format.js';
 
 interface Row {
   Id: string;
@@ -12,6 +12,9 @@ interface Row {
   Tags: string[] | null;
 }
 
+const HEADER = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
+const DEFAULT_TABLE = 'table {{.ID}}\\t{{.CreatedSince}}\\t{{.CreatedBy}}\\t{{.Size}}\\t{{.Comment}}';
+
 export function register(parent: Command, ctx: CliContext, name = 'history'): Command {
   return parent
     .command(name)
@@ -20,7 +23,7 @@ export function register(parent: Command, ctx: CliContext, name = 'history'): Co
     .option('-H, --human [bool]', 'Print sizes and dates in human readable format', (v) => v !== 'false', true)
     .option('--no-trunc', "Don't truncate output")
     .option('-q, --quiet', 'Only show image IDs')
-    .option('--format <string>', 'Format output using a Go template')
+    .option('--format <string>', 'Format output using a custom template: "table", "table TEMPLATE", "json" or a Go template')
     .action(async (image: string, o: { human: boolean; trunc: boolean; quiet?: boolean; format?: string }) => {
       const c = await ctx.client();
       const rows = await c.json<Row[]>('GET', `/images/${encodeURIComponent(image)}/history`);
@@ -41,7 +44,14 @@ export function register(parent: Command, ctx: CliContext, name = 'history'): Co
         Comment: r.Comment,
       });
       if (o.format) {
-        for (const r of rows) ctx.print(renderTemplate(o.format, fmt(r)));
+        // image.historyContext: CreatedAt is RFC 3339 whatever -H says
+        const createdAt = (r: Row) => new Date(r.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+        const ctxRows = rows.map((r) => formatterRow('*image.historyContext', { ...fmt(r), CreatedAt: createdAt(r) }));
+        try {
+          ctx.out.write(formatRows(o.format === 'table' ? DEFAULT_TABLE : o.format, ctxRows, HEADER));
+        } catch (err) {
+          reportFormatError(err, ctx.err);
+        }
         return;
       }
       ctx.out.write(table([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows.map((r) => Object.values(fmt(r)))]));

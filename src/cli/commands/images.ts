@@ -1,7 +1,8 @@
 // berth images [REPOSITORY[:TAG]]
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { ago, humanSize, renderTemplate, table } from '../format.js';
+import { ago, formatRows, formatterRow, humanSize, reportFormatError, table } from '../format.js';
+import { goTime } from './ps.js';
 
 interface Summary {
   Id: string;
@@ -9,6 +10,18 @@ interface Summary {
   RepoDigests: string[] | null;
   Created: number;
   Size: number;
+  Containers?: number;
+  SharedSize?: number;
+}
+
+const HEADER = {
+  ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE',
+  Containers: 'CONTAINERS', VirtualSize: 'SIZE', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE',
+};
+
+/** docker's default `images` table, for --format table. */
+function defaultTable(digests: boolean): string {
+  return `table {{.Repository}}\\t{{.Tag}}\\t${digests ? '{{.Digest}}\\t' : ''}{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}`;
 }
 
 export function register(parent: Command, ctx: CliContext, name = 'images'): Command {
@@ -19,7 +32,7 @@ export function register(parent: Command, ctx: CliContext, name = 'images'): Com
     .option('-a, --all', 'Show all images (default hides intermediate images)')
     .option('--digests', 'Show digests')
     .option('-f, --filter <filter>', 'Filter output based on conditions provided', (v: string, p: string[] = []) => [...p, v])
-    .option('--format <string>', 'Format output using a Go template or "json"')
+    .option('--format <string>', 'Format output using a custom template: "table", "table TEMPLATE", "json" or a Go template')
     .option('--no-trunc', "Don't truncate output")
     .option('-q, --quiet', 'Only show image IDs')
     .action(async (repo: string | undefined, o: { all?: boolean; digests?: boolean; filter?: string[]; format?: string; trunc: boolean; quiet?: boolean }) => {
@@ -33,12 +46,18 @@ export function register(parent: Command, ctx: CliContext, name = 'images'): Com
       const c = await ctx.client();
       const list = await c.json<Summary[]>('GET', '/images/json', { query: { all: o.all ? '1' : undefined, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
       const id = (s: string) => (o.trunc ? s.replace(/^sha256:/, '').slice(0, 12) : s);
-      type Row = { Repository: string; Tag: string; Digest: string; ID: string; CreatedSince: string; CreatedAt: string; Size: string };
+      type Row = { Repository: string; Tag: string; Digest: string; ID: string; CreatedSince: string; CreatedAt: string; Size: string; Containers: string; SharedSize: string; UniqueSize: string; VirtualSize: string };
       const rows: Row[] = [];
       for (const s of list) {
         const tags = s.RepoTags?.filter((t) => t !== '<none>:<none>') ?? [];
         const digests = s.RepoDigests?.filter((d) => d !== '<none>@<none>') ?? [];
-        const base = { ID: id(s.Id), CreatedSince: ago(s.Created), CreatedAt: new Date(s.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'), Size: humanSize(s.Size) };
+        // formatter.imageContext: the -1 the daemon sends when it did not count is "N/A"
+        const counted = (n: number | undefined, f: (n: number) => string) => (n === undefined || n < 0 ? 'N/A' : f(n));
+        const base = {
+          ID: id(s.Id), CreatedSince: ago(s.Created), CreatedAt: goTime(s.Created), Size: humanSize(s.Size),
+          Containers: counted(s.Containers, String), SharedSize: counted(s.SharedSize, (n) => humanSize(n)),
+          UniqueSize: counted(s.SharedSize, (n) => humanSize(s.Size - n)), VirtualSize: humanSize(s.Size, 4),
+        };
         const digestOf = (repoName: string) => digests.find((d) => d.startsWith(repoName + '@'))?.split('@')[1] ?? '<none>';
         for (const t of tags) {
           const i = t.lastIndexOf(':');
@@ -53,16 +72,18 @@ export function register(parent: Command, ctx: CliContext, name = 'images'): Com
         if (tags.length === 0 && digests.length === 0) rows.push({ Repository: '<none>', Tag: '<none>', Digest: '<none>', ...base });
       }
       if (o.quiet) {
+        if (o.format) ctx.err.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
         const seen = new Set<string>();
         for (const r of rows) if (!seen.has(r.ID)) (seen.add(r.ID), ctx.print(r.ID));
         return;
       }
-      if (o.format === 'json') {
-        for (const r of rows) ctx.print(JSON.stringify(r));
-        return;
-      }
-      if (o.format && !o.format.startsWith('table')) {
-        for (const r of rows) ctx.print(renderTemplate(o.format, r));
+      if (o.format) {
+        const format = o.format === 'table' ? defaultTable(!!o.digests) : o.format;
+        try {
+          ctx.out.write(formatRows(format, rows.map((r) => formatterRow('*formatter.imageContext', r)), HEADER));
+        } catch (err) {
+          reportFormatError(err, ctx.err);
+        }
         return;
       }
       const head = ['REPOSITORY', 'TAG', ...(o.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];

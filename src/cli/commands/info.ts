@@ -1,7 +1,7 @@
 // berth info
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { renderTemplate } from '../format.js';
+import { FormatError, goStruct, parseFormat, reportFormatError, runFormat } from '../format.js';
 import { CLI_VERSION } from './version.js';
 
 /** units.BytesSize: binary units, 4 significant digits */
@@ -26,10 +26,25 @@ export function register(parent: Command, ctx: CliContext): Command {
     .description('Display system-wide information')
     .option('-f, --format <string>', 'Format output using a Go template')
     .action(async (o: { format?: string }) => {
+      // as docker: a bad template is exit 64 before anything is asked of the daemon, a failing one exit 1
+      let tmpl;
+      try {
+        if (o.format) tmpl = parseFormat(o.format === 'json' ? '{{json .}}' : o.format, 'template parsing error', 64);
+      } catch (err) {
+        return reportFormatError(err, ctx.err);
+      }
       const c = await ctx.client();
       const i = await c.json<Info>('GET', '/info');
-      if (o.format) {
-        ctx.print(o.format === 'json' ? JSON.stringify(i) : renderTemplate(o.format, i));
+      if (tmpl) {
+        try {
+          // system.dockerInfo is a struct (an unknown field is an error); what is inside it is read as maps
+          const clientInfo = goStruct('system.clientInfo', { Debug: false, Context: 'default', Plugins: [], Warnings: null });
+          ctx.print(runFormat(tmpl, goStruct('system.dockerInfo', { ...i, ClientInfo: clientInfo })));
+        } catch (err) {
+          // as docker: what the template wrote, a newline, then the error
+          if (err instanceof FormatError) ctx.out.write(err.partial + '\n');
+          reportFormatError(err, ctx.err);
+        }
         return;
       }
       const L: string[] = ['Client:', ` Version:    ${CLI_VERSION}`, ` Context:    ${process.env['DOCKER_HOST'] ? 'DOCKER_HOST' : 'default'}`, '', 'Server:'];
