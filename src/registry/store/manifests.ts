@@ -66,6 +66,11 @@ export class ManifestStore {
   }
 
   async resolve(repo: string, ref: string): Promise<Digest> {
+    // A string that is neither a tag nor digest-shaped names no manifest: a
+    // read (GET, HEAD, DELETE) finds nothing, as for any missing one (the OCI
+    // conformance suite asks for `.INVALID_MANIFEST_NAME` and expects 404); a
+    // PUT still refuses it as a tag (checkReference).
+    if (!isTag(ref) && !ref.includes(':')) throw this.unknown(repo, ref);
     const r = checkReference(ref);
     if (r.digest) {
       if (!(await exists(this.driver, revisionLinkPath(repo, r.digest)))) throw this.unknown(repo, ref);
@@ -143,13 +148,11 @@ export class ManifestStore {
 
   /** Delete by digest (the manifest, its tags and its referrer link) or by tag (the tag only). */
   async delete(repo: string, ref: string): Promise<void> {
-    const r = checkReference(ref);
-    if (r.tag) {
-      await this.resolve(repo, ref);
-      await this.driver.delete(tagLinkPath(repo, r.tag).replace(/\/current\/link$/, ''));
+    const digest = await this.resolve(repo, ref);
+    if (isTag(ref)) {
+      await this.driver.delete(tagLinkPath(repo, ref).replace(/\/current\/link$/, ''));
       return;
     }
-    const digest = await this.resolve(repo, ref);
     let subject: Digest | undefined;
     try {
       subject = parseManifest(await this.blobs.getSmall(digest), undefined).subject?.digest;
