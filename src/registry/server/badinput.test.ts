@@ -116,6 +116,25 @@ describe('bad input', () => {
       assert.equal(x.status, 400, body);
       assert.equal(x.code(), code, body);
     }
+    // The Content-Type decides the kind, as in distribution: a body without
+    // mediaType sent as text/plain, or with no Content-Type, is refused; the
+    // same body sent as an OCI manifest is fine (mediaType is optional).
+    const bare = JSON.parse(img.manifest.toString()) as Record<string, unknown>;
+    delete bare.mediaType;
+    const bareBody = JSON.stringify(bare);
+    for (const headers of [{ 'Content-Type': 'text/plain' }, {}, { 'Content-Type': 'application/json' }] as Record<string, string>[]) {
+      const x = await request('PUT', base, '/v2/bad/app/manifests/bare', { body: bareBody, headers });
+      assert.equal(x.status, 400, JSON.stringify(headers));
+      assert.equal(x.code(), 'MANIFEST_INVALID', JSON.stringify(headers));
+    }
+    assert.equal((await request('GET', base, '/v2/bad/app/manifests/bare')).status, 404, 'nothing was tagged');
+    // a body that says what it is still needs the header to agree
+    const typed = await request('PUT', base, '/v2/bad/app/manifests/typed', { body: img.manifest, headers: { 'Content-Type': 'text/plain' } });
+    assert.equal(typed.code(), 'MANIFEST_INVALID');
+    const ok = await request('PUT', base, '/v2/bad/app/manifests/bare', { body: bareBody, headers: { 'Content-Type': `${OCI_MANIFEST}; charset=utf-8` } });
+    assert.equal(ok.status, 201, ok.body.toString());
+    const got = await request('GET', base, '/v2/bad/app/manifests/bare');
+    assert.equal(got.headers['content-type'], OCI_MANIFEST);
     const badTag = await request('PUT', base, '/v2/bad/app/manifests/-tag', { body: img.manifest, headers: { 'Content-Type': OCI_MANIFEST } });
     assert.equal(badTag.status, 400);
   });

@@ -113,7 +113,7 @@ export class ManifestStore {
       const actual = r.digest.startsWith('sha256:') ? sha256(content) : undefined;
       if (actual !== r.digest) throw regErr('DIGEST_INVALID', `manifest digest mismatch: ${ref} vs ${actual ?? 'unsupported algorithm'}`, { digest: ref });
     }
-    const m = parseManifest(content, contentType);
+    const m = parseManifest(content, contentType ?? '');
     const refs = [digest, ...m.blobs.map((b) => b.digest), ...m.manifests.map((c) => c.digest)];
     // Everything this manifest names stays protected from a GC sweep until it is written (fence.ts).
     await this.blobs.fence.guard(refs, async () => {
