@@ -15,7 +15,8 @@
 //     access: [ { account: alice, name: "team/*", actions: [pull, push] } ]
 //   gc: { interval: 3600, grace: 600, untagged: false, uploadttl: 86400, uploadpurge: 3600 }
 //       # seconds; interval 0 = no scheduled GC; uploadpurge: how often idle uploads are
-//       # reclaimed even without GC (0 = never)
+//       # reclaimed even without GC (0 = never); uploadttl: also how long GC keeps the blobs
+//       # of a push whose manifest has not come (store/gc.ts)
 //   log: { level: info }
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';

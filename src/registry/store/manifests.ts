@@ -122,6 +122,9 @@ export class ManifestStore {
       await this.driver.putContent(revisionLinkPath(repo, digest), Buffer.from(digest));
       if (m.subject) await this.driver.putContent(referrerLinkPath(repo, m.subject.digest, digest), Buffer.from(digest));
       if (r.tag) await this.driver.putContent(tagLinkPath(repo, r.tag), Buffer.from(digest));
+      // Named by a stored manifest now, the blobs are no longer a pending push's
+      // (only once it is stored: a refused manifest leaves the push pending).
+      for (const b of m.blobs) if (!b.urls?.length) await this.blobs.settle(repo, b.digest);
     });
     return m.subject ? { digest, subject: m.subject.digest } : { digest };
   }

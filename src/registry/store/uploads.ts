@@ -146,7 +146,7 @@ export class UploadStore {
       const size = await this.size(repo, id);
       await this.blobs.fence.guard([expected], async () => {
         await this.driver.move(uploadDataPath(repo, id), blobDataPath(expected), true);
-        await this.blobs.link(repo, expected);
+        await this.blobs.linkPending(repo, expected);
       });
       await this.remove(repo, id);
       return size;
