@@ -60,6 +60,32 @@ describe('bad input', () => {
     assert.equal(garbage.status, 416);
   });
 
+  it('a chunk refused with SIZE_INVALID leaves the upload as it was; the corrected retry fits', async () => {
+    const blob = randomBytes(300_000);
+    const post = await request('POST', base, '/v2/bad/chunks/blobs/uploads/');
+    let loc = post.headers.location!;
+    const first = await request('PATCH', base, loc, { body: blob.subarray(0, 100_000), headers: { 'Content-Range': '0-99999' } });
+    assert.equal(first.status, 202);
+    loc = first.headers.location!;
+    // without a Content-Length only the body itself can show the range was a lie: longer, then shorter
+    for (const wrong of [blob.subarray(100_000, 250_000), blob.subarray(100_000, 150_000)]) {
+      const r = await request('PATCH', base, loc, { body: wrong, chunked: true, headers: { 'Content-Range': '100000-199999' } });
+      assert.equal(r.status, 400, r.body.toString());
+      assert.equal(r.code(), 'SIZE_INVALID');
+      const status = await request('GET', base, loc);
+      assert.equal(status.status, 204);
+      assert.equal(status.headers.range, '0-99999', 'the refused bytes are not in the upload');
+    }
+    const retry = await request('PATCH', base, loc, { body: blob.subarray(100_000, 200_000), chunked: true, headers: { 'Content-Range': '100000-199999' } });
+    assert.equal(retry.status, 202, retry.body.toString());
+    assert.equal(retry.headers.range, '0-199999');
+    // the last chunk with the PUT; the digest comes from the running hash, which must not have kept the refused bytes
+    const put = await request('PUT', base, `${retry.headers.location!}?digest=${sha256(blob)}`, { body: blob.subarray(200_000), headers: { 'Content-Range': `200000-${blob.length - 1}` } });
+    assert.equal(put.status, 201, put.body.toString());
+    const got = await request('GET', base, `/v2/bad/chunks/blobs/${sha256(blob)}`);
+    assert.ok(got.body.equals(blob));
+  });
+
   it('unknown repositories, manifests, blobs and uploads', async () => {
     const cases: [string, string, string][] = [
       ['GET', '/v2/no/such/manifests/latest', 'NAME_UNKNOWN'],
