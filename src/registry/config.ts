@@ -2,7 +2,8 @@
 // (it crosses the process boundary). Unknown keys are refused so a typo does
 // not silently turn auth off.
 //
-//   addr: 127.0.0.1:5000
+//   addr: 127.0.0.1:5000          # or http: { addr: ... }
+//   http: { draintimeout: 10 }     # seconds requests in flight get to finish on SIGTERM
 //   storage:
 //     filesystem: { rootdirectory: /var/lib/berth-registry }   # or  inmemory: {}
 //     delete: { enabled: true }
@@ -37,6 +38,8 @@ export interface RegistryConfig {
   };
   gc: { intervalSec: number; graceSec: number; untagged: boolean; uploadTtlSec: number; uploadPurgeSec: number };
   logLevel: Level;
+  /** seconds requests in flight get to finish after SIGTERM before they are cut */
+  drainTimeoutSec: number;
 }
 
 export function defaultConfig(): RegistryConfig {
@@ -48,6 +51,7 @@ export function defaultConfig(): RegistryConfig {
     auth: { access: [] },
     gc: { intervalSec: 0, graceSec: 600, untagged: false, uploadTtlSec: 86400, uploadPurgeSec: 3600 },
     logLevel: 'info',
+    drainTimeoutSec: 10,
   };
 }
 
@@ -87,8 +91,9 @@ export function parseConfig(text: string, source = 'registry.yaml'): RegistryCon
   }
   const c = defaultConfig();
   const top = obj(doc, source, ['version', 'addr', 'storage', 'limits', 'tls', 'auth', 'gc', 'log', 'http']);
-  const http = obj(top.http, 'http', ['addr']);
+  const http = obj(top.http, 'http', ['addr', 'draintimeout']);
   c.addr = str(top.addr, 'addr') ?? str(http.addr, 'http.addr') ?? c.addr;
+  c.drainTimeoutSec = num(http.draintimeout, 'http.draintimeout') ?? c.drainTimeoutSec;
   const storage = obj(top.storage, 'storage', ['filesystem', 'inmemory', 'delete']);
   if (storage.inmemory !== undefined) c.storage = { kind: 'inmemory' };
   if (storage.filesystem !== undefined) {
