@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { wrap } from '../common/errors.js';
 import type { ImageService } from '../image/index.js';
 import { applyCopy, CopyError, matchSources, planCopy, type CopyEntry, type CopyPlan, type SourceRoot } from './copy.js';
 import { IgnoreMatcher } from './context/dockerignore.js';
@@ -132,7 +133,10 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike & { 
     groups.push({ src: { root: dir, what: 'URL' }, patterns: names, archive: false });
   }
   let fromState: State | undefined;
-  if (from !== undefined) fromState = await ctx.refState(from);
+  if (from !== undefined) {
+    // docker's legacy builder's words; what follows says which image and what failed
+    fromState = await ctx.refState(from).catch((err: unknown) => Promise.reject(wrap(err, `invalid from flag value ${from}`)));
+  }
   const withSource = async <T>(fn: (root: string) => Promise<T>): Promise<T> =>
     fromState ? withView(ctx.images, ctx.tmp, fromState.config.rootfs.diff_ids, fn) : fn(ctx.contextDir);
 

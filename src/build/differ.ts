@@ -1,6 +1,10 @@
 // The layer differ: an overlay upper directory → an OCI layer tar. Deletions
 // (overlay whiteouts: 0/0 character devices) become `.wh.<name>` files and
-// opaque directories (trusted.overlay.opaque=y) get a `.wh..wh..opq` entry.
+// opaque directories (trusted.overlay.opaque=y) get a `.wh..wh..opq` entry,
+// with the headers docker's layers carry (moby's overlay whiteout converter,
+// what `docker save` shows for a BuildKit or legacy build): a whiteout keeps
+// the device's owner and time with mode 0600; an opaque marker takes its
+// directory's owner and permission bits, with time 0.
 // The tar is deterministic: entries in byte order of their paths, no user or
 // group names, hard links within the layer as link entries, and every
 // timestamp clamped to SOURCE_DATE_EPOCH when one is given.
@@ -78,13 +82,13 @@ export function diffLayer(upper: string, opts: DiffOptions = {}): Readable {
       if (isWhiteout(st)) {
         const slash = rel.lastIndexOf('/');
         const name = slash < 0 ? `.wh.${rel}` : `${rel.slice(0, slash)}/.wh.${rel.slice(slash + 1)}`;
-        await entry({ name, type: 'file', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: clamp(st.mtime), uname: '', gname: '' });
+        await entry({ ...base, name, type: 'file', size: 0, mode: 0o600 });
         continue;
       }
       if (st.isDirectory()) {
         await entry({ ...base, name: rel + '/', type: 'directory' });
         const opq = lgetxattr(abs, OPAQUE);
-        if (opq && opq.toString() === 'y') await entry({ name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: clamp(st.mtime), uname: '', gname: '' });
+        if (opq && opq.toString() === 'y') await entry({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: st.mode & 0o777, mtime: new Date(0) });
       } else if (st.isSymbolicLink()) {
         await entry({ ...base, name: rel, type: 'symlink', linkname: fs.readlinkSync(abs) });
       } else if (st.isFile()) {

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Digest } from '../common/digest.js';
-import { isKind } from '../common/errors.js';
+import { isKind, wrap } from '../common/errors.js';
+import { formatReference, parseReference, withDefaultTag } from '../common/reference.js';
 import type { ImageService } from '../image/index.js';
 import type { ImageConfig } from '../oci/image.js';
 import type { BuildCache } from './cache.js';
@@ -89,6 +90,17 @@ interface StageRun {
   signal: AbortSignal;
   /** the --cache-from source this stage took a step from: its later steps look only there */
   narrowed?: CacheSource;
+}
+
+/** A pull that failed, in BuildKit's words: the image it was for and what failed. */
+function sourceError(ref: string, err: unknown): Error {
+  let name = ref;
+  try {
+    name = formatReference(withDefaultTag(parseReference(ref)));
+  } catch {
+    /* the pull's own error says what is wrong with the name */
+  }
+  return wrap(err, `failed to resolve source metadata for ${name}`);
 }
 
 export class Solver {
@@ -218,7 +230,7 @@ export class Solver {
       }
     }
     let p = this.pulls.get(ref);
-    if (!p) this.pulls.set(ref, (p = this.deps.pull(ref, (t) => t && this.emit(t))));
+    if (!p) this.pulls.set(ref, (p = this.deps.pull(ref, (t) => t && this.emit(t)).catch((err: unknown) => Promise.reject(sourceError(ref, err)))));
     await p;
     return this.deps.images.get(ref);
   }

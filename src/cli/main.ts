@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError, ConnectError } from '../client/index.js';
 import { CliContext } from './context.js';
+import { installUsageErrors, UsageError } from './usage-errors.js';
 import { CLI_VERSION, register as version } from './commands/version.js';
 import { register as info } from './commands/info.js';
 import { register as images } from './commands/images.js';
@@ -56,7 +57,6 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
     .description('A Docker-compatible container engine')
     .version(`berth version ${CLI_VERSION}`, '-v, --version', 'Print version information and quit')
     .option('-H, --host <addr>', 'Daemon socket to connect to (unix:///path or tcp://host:port; default $DOCKER_HOST, else unix:///run/berth/berth.sock)')
-    .showHelpAfterError()
     .enablePositionalOptions()
     .exitOverride();
   version(program, ctx);
@@ -111,10 +111,17 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   build(image, ctx);
 
   for (const c of extra) program.addCommand(c);
+  const usageError = installUsageErrors(program);
 
   try {
     await program.parseAsync(argv);
   } catch (err) {
+    const usage = err instanceof CommanderError ? usageError(err) : err;
+    if (usage instanceof UsageError) {
+      process.stderr.write(usage.message);
+      process.exitCode = usage.exitCode;
+      return;
+    }
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 1;
       return;

@@ -21,6 +21,7 @@ auth:
     - { account: alice, name: "team/*", actions: [pull, push] }
 gc: { interval: 3600, grace: 60, untagged: true, uploadttl: 7200, uploadpurge: 60 }
 log: { level: debug }
+http: { draintimeout: 30 }
 `);
     assert.equal(c.addr, '0.0.0.0:5000');
     assert.deepEqual(c.storage, { kind: 'filesystem', root: '/srv/reg' });
@@ -31,10 +32,12 @@ log: { level: debug }
     assert.deepEqual(c.auth.access, [{ account: 'alice', name: 'team/*', actions: ['pull', 'push'] }]);
     assert.deepEqual(c.gc, { intervalSec: 3600, graceSec: 60, untagged: true, uploadTtlSec: 7200, uploadPurgeSec: 60 });
     assert.equal(c.logLevel, 'debug');
+    assert.equal(c.drainTimeoutSec, 30);
+    assert.equal(parseConfig('{}').drainTimeoutSec, 10);
   });
 
   it('refuses unknown keys and wrong types', () => {
-    for (const text of ['bogus: 1', 'storage: { s3: {} }', 'limits: { manifestbytes: -1 }', 'auth: { access: [ { account: a, name: b, actions: [fly] } ] }', 'tls: { certificate: /c }', 'log: { level: loud }', ': : :']) {
+    for (const text of ['bogus: 1', 'storage: { s3: {} }', 'limits: { manifestbytes: -1 }', 'auth: { access: [ { account: a, name: b, actions: [fly] } ] }', 'tls: { certificate: /c }', 'log: { level: loud }', 'http: { draintimeout: -1 }', ': : :']) {
       assert.throws(() => parseConfig(text), (e: unknown) => isKind(e, 'InvalidArgument'), text);
     }
   });

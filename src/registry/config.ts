@@ -2,7 +2,8 @@
 // (it crosses the process boundary). Unknown keys are refused so a typo does
 // not silently turn auth off.
 //
-//   addr: 127.0.0.1:5000
+//   addr: 127.0.0.1:5000          # or http: { addr: ... }
+//   http: { draintimeout: 10 }     # seconds requests in flight get to finish on SIGTERM
 //   storage:
 //     filesystem: { rootdirectory: /var/lib/berth-registry }   # or  inmemory: {}
 //     delete: { enabled: true }
@@ -15,7 +16,8 @@
 //     access: [ { account: alice, name: "team/*", actions: [pull, push] } ]
 //   gc: { interval: 3600, grace: 600, untagged: false, uploadttl: 86400, uploadpurge: 3600 }
 //       # seconds; interval 0 = no scheduled GC; uploadpurge: how often idle uploads are
-//       # reclaimed even without GC (0 = never)
+//       # reclaimed even without GC (0 = never); uploadttl: also how long GC keeps the blobs
+//       # of a push whose manifest has not come (store/gc.ts)
 //   log: { level: info }
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -36,6 +38,8 @@ export interface RegistryConfig {
   };
   gc: { intervalSec: number; graceSec: number; untagged: boolean; uploadTtlSec: number; uploadPurgeSec: number };
   logLevel: Level;
+  /** seconds requests in flight get to finish after SIGTERM before they are cut */
+  drainTimeoutSec: number;
 }
 
 export function defaultConfig(): RegistryConfig {
@@ -47,6 +51,7 @@ export function defaultConfig(): RegistryConfig {
     auth: { access: [] },
     gc: { intervalSec: 0, graceSec: 600, untagged: false, uploadTtlSec: 86400, uploadPurgeSec: 3600 },
     logLevel: 'info',
+    drainTimeoutSec: 10,
   };
 }
 
@@ -86,8 +91,9 @@ export function parseConfig(text: string, source = 'registry.yaml'): RegistryCon
   }
   const c = defaultConfig();
   const top = obj(doc, source, ['version', 'addr', 'storage', 'limits', 'tls', 'auth', 'gc', 'log', 'http']);
-  const http = obj(top.http, 'http', ['addr']);
+  const http = obj(top.http, 'http', ['addr', 'draintimeout']);
   c.addr = str(top.addr, 'addr') ?? str(http.addr, 'http.addr') ?? c.addr;
+  c.drainTimeoutSec = num(http.draintimeout, 'http.draintimeout') ?? c.drainTimeoutSec;
   const storage = obj(top.storage, 'storage', ['filesystem', 'inmemory', 'delete']);
   if (storage.inmemory !== undefined) c.storage = { kind: 'inmemory' };
   if (storage.filesystem !== undefined) {

@@ -51,6 +51,8 @@ export interface RequestOptions {
   body?: Buffer | string;
   /** send this many bytes of body, then destroy the connection */
   killAfter?: number;
+  /** send the body with Transfer-Encoding: chunked, no Content-Length */
+  chunked?: boolean;
   ca?: Buffer;
 }
 
@@ -60,8 +62,8 @@ export function request(method: string, base: string, p: string, o: RequestOptio
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...o.headers };
     const body = o.body === undefined ? undefined : Buffer.from(o.body);
-    if (body && o.killAfter === undefined) headers['Content-Length'] = body.length;
-    if (body && o.killAfter !== undefined) headers['Content-Length'] = body.length;
+    if (body && o.chunked) headers['Transfer-Encoding'] = 'chunked';
+    else if (body) headers['Content-Length'] = body.length;
     const req = mod.request(
       { method, host: u.hostname, port: u.port, path: p, headers, agent: false, ...(o.ca ? { ca: o.ca } : {}) },
       (res) => {

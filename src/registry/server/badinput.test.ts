@@ -60,6 +60,32 @@ describe('bad input', () => {
     assert.equal(garbage.status, 416);
   });
 
+  it('a chunk refused with SIZE_INVALID leaves the upload as it was; the corrected retry fits', async () => {
+    const blob = randomBytes(300_000);
+    const post = await request('POST', base, '/v2/bad/chunks/blobs/uploads/');
+    let loc = post.headers.location!;
+    const first = await request('PATCH', base, loc, { body: blob.subarray(0, 100_000), headers: { 'Content-Range': '0-99999' } });
+    assert.equal(first.status, 202);
+    loc = first.headers.location!;
+    // without a Content-Length only the body itself can show the range was a lie: longer, then shorter
+    for (const wrong of [blob.subarray(100_000, 250_000), blob.subarray(100_000, 150_000)]) {
+      const r = await request('PATCH', base, loc, { body: wrong, chunked: true, headers: { 'Content-Range': '100000-199999' } });
+      assert.equal(r.status, 400, r.body.toString());
+      assert.equal(r.code(), 'SIZE_INVALID');
+      const status = await request('GET', base, loc);
+      assert.equal(status.status, 204);
+      assert.equal(status.headers.range, '0-99999', 'the refused bytes are not in the upload');
+    }
+    const retry = await request('PATCH', base, loc, { body: blob.subarray(100_000, 200_000), chunked: true, headers: { 'Content-Range': '100000-199999' } });
+    assert.equal(retry.status, 202, retry.body.toString());
+    assert.equal(retry.headers.range, '0-199999');
+    // the last chunk with the PUT; the digest comes from the running hash, which must not have kept the refused bytes
+    const put = await request('PUT', base, `${retry.headers.location!}?digest=${sha256(blob)}`, { body: blob.subarray(200_000), headers: { 'Content-Range': `200000-${blob.length - 1}` } });
+    assert.equal(put.status, 201, put.body.toString());
+    const got = await request('GET', base, `/v2/bad/chunks/blobs/${sha256(blob)}`);
+    assert.ok(got.body.equals(blob));
+  });
+
   it('unknown repositories, manifests, blobs and uploads', async () => {
     const cases: [string, string, string][] = [
       ['GET', '/v2/no/such/manifests/latest', 'NAME_UNKNOWN'],
@@ -116,6 +142,25 @@ describe('bad input', () => {
       assert.equal(x.status, 400, body);
       assert.equal(x.code(), code, body);
     }
+    // The Content-Type decides the kind, as in distribution: a body without
+    // mediaType sent as text/plain, or with no Content-Type, is refused; the
+    // same body sent as an OCI manifest is fine (mediaType is optional).
+    const bare = JSON.parse(img.manifest.toString()) as Record<string, unknown>;
+    delete bare.mediaType;
+    const bareBody = JSON.stringify(bare);
+    for (const headers of [{ 'Content-Type': 'text/plain' }, {}, { 'Content-Type': 'application/json' }] as Record<string, string>[]) {
+      const x = await request('PUT', base, '/v2/bad/app/manifests/bare', { body: bareBody, headers });
+      assert.equal(x.status, 400, JSON.stringify(headers));
+      assert.equal(x.code(), 'MANIFEST_INVALID', JSON.stringify(headers));
+    }
+    assert.equal((await request('GET', base, '/v2/bad/app/manifests/bare')).status, 404, 'nothing was tagged');
+    // a body that says what it is still needs the header to agree
+    const typed = await request('PUT', base, '/v2/bad/app/manifests/typed', { body: img.manifest, headers: { 'Content-Type': 'text/plain' } });
+    assert.equal(typed.code(), 'MANIFEST_INVALID');
+    const ok = await request('PUT', base, '/v2/bad/app/manifests/bare', { body: bareBody, headers: { 'Content-Type': `${OCI_MANIFEST}; charset=utf-8` } });
+    assert.equal(ok.status, 201, ok.body.toString());
+    const got = await request('GET', base, '/v2/bad/app/manifests/bare');
+    assert.equal(got.headers['content-type'], OCI_MANIFEST);
     const badTag = await request('PUT', base, '/v2/bad/app/manifests/-tag', { body: img.manifest, headers: { 'Content-Type': OCI_MANIFEST } });
     assert.equal(badTag.status, 400);
   });

@@ -49,6 +49,20 @@ describe('OCI distribution conformance', () => {
       }
     });
 
+    it('a reference that names nothing (the suite\'s .INVALID_MANIFEST_NAME) is a 404 on read, refused on write', async () => {
+      for (const method of ['GET', 'HEAD', 'DELETE']) {
+        const r = await request(method, base, '/v2/pull/app/manifests/.INVALID_MANIFEST_NAME');
+        assert.equal(r.status, 404, method);
+        if (method !== 'HEAD') assert.equal(r.code(), 'MANIFEST_UNKNOWN', method);
+      }
+      // an unknown repository is still NAME_UNKNOWN
+      assert.equal((await request('GET', base, '/v2/pull/none/manifests/.INVALID_MANIFEST_NAME')).code(), 'NAME_UNKNOWN');
+      const put = await request('PUT', base, '/v2/pull/app/manifests/.INVALID_MANIFEST_NAME', { body: img.manifest, headers: { 'Content-Type': OCI_MANIFEST } });
+      assert.equal(put.status, 400);
+      assert.equal(put.code(), 'MANIFEST_INVALID');
+      assert.equal((await request('GET', base, '/v2/pull/app/manifests/v1')).status, 200, 'the image is untouched');
+    });
+
     it('negotiates media types', async () => {
       const no = await request('GET', base, '/v2/pull/app/manifests/v1', { headers: { Accept: DOCKER_MANIFEST } });
       assert.equal(no.status, 404);

@@ -32,6 +32,12 @@ export interface FileWriter {
   commit(): Promise<void>;
   /** Close and remove the file. */
   cancel(): Promise<void>;
+  /**
+   * Close and drop everything this writer wrote: the file is again what it was
+   * when the writer was opened (a refused chunk must leave an upload as it
+   * was). S3: abort the parts this writer added.
+   */
+  abort(): Promise<void>;
 }
 
 export interface StorageDriver {

@@ -6,6 +6,8 @@
 //   /blobs/sha256/<hex[0:2]>/<hex>/data                       immutable content
 //   /repositories/<name>/                                     name = a/b/c (validated)
 //     _layers/sha256/<hex>/link                               blob is pullable here
+//     _layers/sha256/<hex>/pending                            a push linked it and no manifest here names it yet:
+//                                                             GC keeps the blob until the upload TTL has passed
 //     _manifests/revisions/sha256/<hex>/link                  manifest is in this repo
 //     _manifests/tags/<tag>/current/link                      tag → manifest digest
 //     _referrers/sha256/<subject-hex>/sha256/<hex>/link       manifest <hex> has subject <subject-hex>
@@ -31,6 +33,10 @@ export function repoRoot(name: string): string {
 
 export function layerLinkPath(name: string, d: Digest): string {
   return `${repoRoot(name)}/_layers/${algorithmOf(d)}/${encodedOf(d)}/link`;
+}
+
+export function layerPendingPath(name: string, d: Digest): string {
+  return `${repoRoot(name)}/_layers/${algorithmOf(d)}/${encodedOf(d)}/pending`;
 }
 
 export function layersDir(name: string, alg = 'sha256'): string {

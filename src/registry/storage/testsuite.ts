@@ -128,6 +128,30 @@ export function runDriverSuite(label: string, make: () => Promise<DriverHarness>
       await rejectsKind(d.stat('/w/cancel/data'), 'NotFound');
     });
 
+    it('abort drops what a writer appended, keeps what was there', async () => {
+      const a = randomBytes(70_000);
+      const w = await d.writer('/w/abort/data', false);
+      await w.write(a);
+      await w.commit();
+      const w2 = await d.writer('/w/abort/data', true);
+      await w2.write([randomBytes(30_000), randomBytes(5)]);
+      await w2.abort();
+      assert.equal(w2.size, a.length);
+      assert.ok((await d.getContent('/w/abort/data')).equals(a));
+      // and the file takes the right bytes next
+      const b = randomBytes(10);
+      const w3 = await d.writer('/w/abort/data', true);
+      assert.equal(w3.size, a.length);
+      await w3.write(b);
+      await w3.commit();
+      assert.ok((await d.getContent('/w/abort/data')).equals(Buffer.concat([a, b])));
+      // a new file's writer aborts to an empty file
+      const w4 = await d.writer('/w/abort/new', false);
+      await w4.write(b);
+      await w4.abort();
+      assert.equal((await d.stat('/w/abort/new')).size, 0);
+    });
+
     it('moves, replacing the destination', async () => {
       await d.putContent('/m/src', Buffer.from('new'));
       await d.putContent('/m/dst/file', Buffer.from('old'));

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../../common/digest.js';
 import { isKind } from '../../common/errors.js';
 import type { StorageDriver } from '../storage/driver.js';
-import { blobDataPath, layerLinkPath } from '../storage/paths.js';
+import { blobDataPath, layerLinkPath, layerPendingPath } from '../storage/paths.js';
 import { regErr } from '../errcode.js';
 import type { GcFence } from './fence.js';
 
@@ -34,6 +34,10 @@ export class BlobStore {
     return this.fence.guard([d], async () => {
       const size = await this.stat(repo, d);
       await this.touch(d);
+      // a push still waiting for its manifest keeps its blobs another TTL
+      await this.driver.touch(layerPendingPath(repo, d)).catch((err: unknown) => {
+        if (!isKind(err, 'NotFound')) throw err;
+      });
       return size;
     });
   }
@@ -77,12 +81,30 @@ export class BlobStore {
     await this.driver.putContent(layerLinkPath(repo, d), Buffer.from(d));
   }
 
+  /**
+   * Link a blob a push has just made pullable (a finished upload, a mount)
+   * and mark it pending: until a manifest in `repo` names it, GC keeps it for
+   * the upload TTL rather than the much shorter grace period, so a push whose
+   * manifest comes late is not lost. Call inside fence.guard.
+   */
+  async linkPending(repo: string, d: Digest): Promise<void> {
+    await this.link(repo, d);
+    await this.driver.putContent(layerPendingPath(repo, d), Buffer.from(new Date().toISOString()));
+  }
+
+  /** A manifest in `repo` names the blob now: it is no longer a pending push's. Call inside fence.guard. */
+  async settle(repo: string, d: Digest): Promise<void> {
+    await this.driver.delete(layerPendingPath(repo, d)).catch((err: unknown) => {
+      if (!isKind(err, 'NotFound')) throw err;
+    });
+  }
+
   /** Cross-repository mount: link a blob that `from` has into `repo`. */
   async mount(repo: string, from: string, d: Digest): Promise<number> {
     return this.fence.guard([d], async () => {
       const size = await this.stat(from, d);
       await this.touch(d);
-      await this.link(repo, d);
+      await this.linkPending(repo, d);
       return size;
     });
   }

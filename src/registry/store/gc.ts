@@ -6,7 +6,12 @@
 //   - mark: for each repository, the manifests to keep (all revisions, or with
 //     `untagged` only those reachable from a tag, an index that is kept, or as
 //     a referrer of a kept manifest) and every blob they reference;
-//   - sweep: a blob that is not marked is deleted only when its modification
+//   - pending pushes: a blob a push linked into a repository (a finished
+//     upload, a mount) that no manifest there names yet carries a `pending`
+//     marker (storage/paths.ts); it is kept while the marker is younger than
+//     the upload TTL (a HEAD for it refreshes the marker), however long the
+//     push waits for its manifest, and the manifest PUT removes the marker;
+//   - sweep: a blob that is not marked or pending is deleted only when its modification
 //     time is before the cutoff and no push operation guarded it during the
 //     cycle or holds it now (the fence, fence.ts); every push path touches
 //     the blobs it makes reachable, so a blob uploaded, mounted, HEAD-checked
@@ -31,7 +36,7 @@ export interface GcOptions {
   graceMs: number;
   /** delete manifests no tag reaches */
   untagged: boolean;
-  /** ms: upload sessions older than this are reclaimed */
+  /** ms: upload sessions idle for longer than this are reclaimed, and blobs of pushes whose manifest has not come for that long */
   uploadTtlMs: number;
   dryRun: boolean;
   log?: Logger;
@@ -40,6 +45,8 @@ export interface GcOptions {
 export interface GcReport {
   repositories: number;
   markedBlobs: number;
+  /** unmarked blobs kept because a push that linked them has not sent its manifest yet */
+  pendingBlobs: number;
   deletedBlobs: number;
   deletedBytes: number;
   deletedManifests: number;
@@ -74,6 +81,7 @@ export async function collectGarbage(reg: Registry, opts: GcOptions): Promise<Gc
   const report: GcReport = {
     repositories: 0,
     markedBlobs: 0,
+    pendingBlobs: 0,
     deletedBlobs: 0,
     deletedBytes: 0,
     deletedManifests: 0,
@@ -86,9 +94,14 @@ export async function collectGarbage(reg: Registry, opts: GcOptions): Promise<Gc
     const marked = new Set<string>();
     const repos = await reg.allRepositoryDirs();
     report.repositories = repos.length;
-    for (const repo of repos) await markRepository(reg, repo, opts, cutoff, marked, report);
+    const pending = new Set<string>();
+    for (const repo of repos) {
+      await markRepository(reg, repo, opts, cutoff, marked, report);
+      await findPending(reg, repo, start - opts.uploadTtlMs, pending);
+    }
     report.markedBlobs = marked.size;
-    await sweepBlobs(reg, opts, cutoff, marked, report);
+    for (const d of pending) if (!marked.has(d)) report.pendingBlobs++;
+    await sweepBlobs(reg, opts, cutoff, new Set([...marked, ...pending]), report);
     for (const repo of repos) await cleanRepository(reg, repo, opts, cutoff, start, report);
   } finally {
     reg.fence.endCycle();
@@ -162,13 +175,23 @@ async function markRepository(reg: Registry, repo: string, opts: GcOptions, cuto
   }
 }
 
-async function sweepBlobs(reg: Registry, opts: GcOptions, cutoff: number, marked: Set<string>, report: GcReport): Promise<void> {
+/** Blobs a push linked into `repo` since `since` that no manifest there names yet. */
+async function findPending(reg: Registry, repo: string, since: number, pending: Set<string>): Promise<void> {
+  for (const p of await listOr(reg, layersDir(repo))) {
+    const d = `sha256:${base(p)}`;
+    if (!isDigest(d) || pending.has(d)) continue;
+    const t = await mtimeOr(reg, `${p}/pending`);
+    if (t !== undefined && t >= since) pending.add(d);
+  }
+}
+
+async function sweepBlobs(reg: Registry, opts: GcOptions, cutoff: number, keep: Set<string>, report: GcReport): Promise<void> {
   for (const algDir of await listOr(reg, BLOBS_ROOT)) {
     const alg = base(algDir);
     for (const prefixDir of await listOr(reg, algDir)) {
       for (const blobDir of await listOr(reg, prefixDir)) {
         const d = `${alg}:${base(blobDir)}`;
-        if (!isDigest(d) || marked.has(d)) continue;
+        if (!isDigest(d) || keep.has(d)) continue;
         let size: number;
         let mtime: number;
         try {

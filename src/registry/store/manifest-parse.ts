@@ -66,7 +66,13 @@ function annotationsOf(v: unknown): Record<string, string> | undefined {
   return v as Record<string, string>;
 }
 
-/** Parse a manifest body; contentType is the request's Content-Type. */
+/**
+ * Parse a manifest body. `contentType` is a PUT's Content-Type header ('' when
+ * absent), which decides the kind as in distribution: it must name a manifest
+ * type, and a mediaType in the body must agree with it (a body without one is
+ * allowed, as the image spec makes the field optional). `undefined` reads a
+ * stored manifest, checked on its way in; only its body is left to go by.
+ */
 export function parseManifest(body: Buffer, contentType: string | undefined): ParsedManifest {
   let doc: unknown;
   try {
@@ -76,16 +82,17 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   }
   if (!isObject(doc)) throw invalid('not a JSON object');
   if (doc.schemaVersion !== 2) throw invalid('schemaVersion must be 2');
-  const ct = contentType?.split(';')[0]?.trim();
+  if (doc.mediaType !== undefined && typeof doc.mediaType !== 'string') throw invalid('mediaType is not a string');
+  const bodyType = doc.mediaType as string | undefined;
   let mt: string;
-  if (doc.mediaType !== undefined) {
-    if (typeof doc.mediaType !== 'string') throw invalid('mediaType is not a string');
-    mt = doc.mediaType;
-    if (ct && KNOWN_MANIFEST_TYPES.includes(ct) && ct !== mt) throw invalid(`Content-Type ${ct} differs from mediaType ${mt}`);
-  } else if (ct && KNOWN_MANIFEST_TYPES.includes(ct)) {
+  if (contentType !== undefined) {
+    const ct = contentType.split(';')[0]!.trim().toLowerCase();
+    // distribution answers the same for a type it has no schema for
+    if (!KNOWN_MANIFEST_TYPES.includes(ct)) throw invalid(`unsupported manifest media type${ct === '' ? ' (no Content-Type)' : ` ${ct.slice(0, 200)}`}`);
+    if (bodyType !== undefined && bodyType !== ct) throw invalid(`Content-Type ${ct} differs from mediaType ${bodyType.slice(0, 200)}`);
     mt = ct;
   } else {
-    mt = Array.isArray(doc.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
+    mt = bodyType ?? (Array.isArray(doc.manifests) ? MediaType.OciIndex : MediaType.OciManifest);
   }
   if (!KNOWN_MANIFEST_TYPES.includes(mt)) throw invalid(`unsupported media type ${mt}`);
   const isIndex = mt === MediaType.OciIndex || mt === MediaType.DockerManifestList;

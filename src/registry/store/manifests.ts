@@ -66,6 +66,11 @@ export class ManifestStore {
   }
 
   async resolve(repo: string, ref: string): Promise<Digest> {
+    // A string that is neither a tag nor digest-shaped names no manifest: a
+    // read (GET, HEAD, DELETE) finds nothing, as for any missing one (the OCI
+    // conformance suite asks for `.INVALID_MANIFEST_NAME` and expects 404); a
+    // PUT still refuses it as a tag (checkReference).
+    if (!isTag(ref) && !ref.includes(':')) throw this.unknown(repo, ref);
     const r = checkReference(ref);
     if (r.digest) {
       if (!(await exists(this.driver, revisionLinkPath(repo, r.digest)))) throw this.unknown(repo, ref);
@@ -108,7 +113,7 @@ export class ManifestStore {
       const actual = r.digest.startsWith('sha256:') ? sha256(content) : undefined;
       if (actual !== r.digest) throw regErr('DIGEST_INVALID', `manifest digest mismatch: ${ref} vs ${actual ?? 'unsupported algorithm'}`, { digest: ref });
     }
-    const m = parseManifest(content, contentType);
+    const m = parseManifest(content, contentType ?? '');
     const refs = [digest, ...m.blobs.map((b) => b.digest), ...m.manifests.map((c) => c.digest)];
     // Everything this manifest names stays protected from a GC sweep until it is written (fence.ts).
     await this.blobs.fence.guard(refs, async () => {
@@ -117,6 +122,9 @@ export class ManifestStore {
       await this.driver.putContent(revisionLinkPath(repo, digest), Buffer.from(digest));
       if (m.subject) await this.driver.putContent(referrerLinkPath(repo, m.subject.digest, digest), Buffer.from(digest));
       if (r.tag) await this.driver.putContent(tagLinkPath(repo, r.tag), Buffer.from(digest));
+      // Named by a stored manifest now, the blobs are no longer a pending push's
+      // (only once it is stored: a refused manifest leaves the push pending).
+      for (const b of m.blobs) if (!b.urls?.length) await this.blobs.settle(repo, b.digest);
     });
     return m.subject ? { digest, subject: m.subject.digest } : { digest };
   }
@@ -143,13 +151,11 @@ export class ManifestStore {
 
   /** Delete by digest (the manifest, its tags and its referrer link) or by tag (the tag only). */
   async delete(repo: string, ref: string): Promise<void> {
-    const r = checkReference(ref);
-    if (r.tag) {
-      await this.resolve(repo, ref);
-      await this.driver.delete(tagLinkPath(repo, r.tag).replace(/\/current\/link$/, ''));
+    const digest = await this.resolve(repo, ref);
+    if (isTag(ref)) {
+      await this.driver.delete(tagLinkPath(repo, ref).replace(/\/current\/link$/, ''));
       return;
     }
-    const digest = await this.resolve(repo, ref);
     let subject: Digest | undefined;
     try {
       subject = parseManifest(await this.blobs.getSmall(digest), undefined).subject?.digest;

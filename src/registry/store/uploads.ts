@@ -79,6 +79,8 @@ export class UploadStore {
     try {
       let st = this.hashes.get(key);
       if (!st || st.size !== size) st = undefined;
+      // the running hash as it was, for a chunk that is refused after it took the bytes
+      const hashBefore = st?.hash.copy();
       writer = await this.driver.writer(uploadDataPath(repo, id), true);
       const w = writer;
       let written = 0;
@@ -107,8 +109,15 @@ export class UploadStore {
         throw regErr('BLOB_UPLOAD_INVALID', `upload ${id} interrupted after ${written} bytes`, { cause: String(err) });
       }
       if (range && written !== range.end - range.start + 1) {
-        await w.close();
+        // Refused: the upload must be exactly as before, file and hash alike,
+        // so that the client's corrected retry at the same offset fits.
         writer = undefined;
+        try {
+          await w.abort();
+        } finally {
+          if (st && hashBefore) this.hashes.set(key, { hash: hashBefore, size });
+          else this.hashes.delete(key);
+        }
         throw regErr('SIZE_INVALID', `chunk has ${written} bytes, Content-Range says ${range.end - range.start + 1}`);
       }
       await w.commit();
@@ -146,7 +155,7 @@ export class UploadStore {
       const size = await this.size(repo, id);
       await this.blobs.fence.guard([expected], async () => {
         await this.driver.move(uploadDataPath(repo, id), blobDataPath(expected), true);
-        await this.blobs.link(repo, expected);
+        await this.blobs.linkPending(repo, expected);
       });
       await this.remove(repo, id);
       return size;

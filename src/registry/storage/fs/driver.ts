@@ -176,11 +176,14 @@ export class FilesystemDriver implements StorageDriver {
 
 class FsWriter implements FileWriter {
   private closed = false;
+  private readonly startSize: number;
   constructor(
     private readonly fh: FileHandle,
     private readonly file: string,
     public size: number,
-  ) {}
+  ) {
+    this.startSize = size;
+  }
 
   async write(chunk: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (this.closed) throw invalidArgument(`write to a closed writer of ${this.file}`);
@@ -221,5 +224,17 @@ class FsWriter implements FileWriter {
   async cancel(): Promise<void> {
     await this.close();
     await fsp.rm(this.file, { force: true });
+  }
+
+  async abort(): Promise<void> {
+    if (this.closed) throw invalidArgument(`abort of a closed writer of ${this.file}`);
+    try {
+      await this.fh.truncate(this.startSize);
+      // durable, or a crash could bring the refused bytes back
+      await this.fh.sync();
+      this.size = this.startSize;
+    } finally {
+      await this.close();
+    }
   }
 }

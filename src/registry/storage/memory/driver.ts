@@ -64,6 +64,7 @@ export class MemoryDriver implements StorageDriver {
     }
     const entry = e;
     const files = this.files;
+    const startSize = entry.size;
     let closed = false;
     return {
       get size() {
@@ -86,6 +87,14 @@ export class MemoryDriver implements StorageDriver {
       async cancel() {
         closed = true;
         if (files.get(key) === entry) files.delete(key);
+      },
+      async abort() {
+        if (closed) throw invalidArgument(`abort of a closed writer of ${p}`);
+        closed = true;
+        const kept = Buffer.concat(entry.chunks).subarray(0, startSize);
+        entry.chunks = [kept];
+        entry.size = kept.length;
+        entry.modTime = new Date();
       },
     };
   }
