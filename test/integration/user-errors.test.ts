@@ -3,32 +3,20 @@
 // answering _ping meanwhile.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TestDaemon, REPO, isRoot, ok } from '../helpers/daemon.js';
 import { useContainerDaemon } from '../helpers/containers.js';
 import { whileResponsive } from '../helpers/pingwatch.js';
+import { api } from '../helpers/api.js';
 
 const skip = isRoot() ? false : 'needs root';
 let d: TestDaemon;
 useContainerDaemon(skip, (x) => (d = x));
 
-export function plainBody(): Record<string, unknown> & { HostConfig: Record<string, unknown> } {
+function plainBody(): Record<string, unknown> & { HostConfig: Record<string, unknown> } {
   return JSON.parse(readFileSync(path.join(REPO, 'src/daemon/containers/testdata/docker-cli-28-plain-run.json'), 'utf8'));
-}
-
-export function api(socket: string, method: string, p: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: socket, method, path: p, headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 const message = (t: string) => (JSON.parse(t) as { message: string }).message;
