@@ -100,3 +100,14 @@ test('berth load of junk: docker\'s 200 with the error in the stream; the CLI pr
     }
   });
 });
+
+test('berth run passes the flags the create body check honours (item 7), and a refused one names itself', { skip }, () => {
+  const out = ok(
+    d.berth(['run', '--rm', '--network', 'none', '--sysctl', 'kernel.shmmax=777', '--shm-size', '32m', '--group-add', '42', '--oom-score-adj', '7', '--add-host', 'a:1.1.1.1', '--dns', '8.8.4.4', '--device', '/dev/null:/dev/n2', 'busybox', 'sh', '-c', 'cat /proc/sys/kernel/shmmax /proc/self/oom_score_adj; df -k /dev/shm | tail -1; id -G; grep -c "^1.1.1.1\ta$" /etc/hosts; grep nameserver /etc/resolv.conf; ls -l /dev/n2']),
+    'berth run with flags',
+  );
+  assert.match(out, /^777\n7\nshm\s+32768\s[\s\S]*\n0 42\n1\nnameserver 8\.8\.4\.4\ncrw.* 1,\s+3 .*\/dev\/n2\n$/);
+  const r = d.berth(['run', '--rm', '--network', 'none', '--platform', 'linux/s390x', 'busybox', 'true']);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /does not match the specified platform: wanted linux\/s390x/);
+});
