@@ -133,6 +133,9 @@ export async function drainBody(req: IncomingMessage, maxMs = 30_000): Promise<v
     req.on('close', done);
     req.on('error', done);
     req.unpipe();
+    // A handler that read the body through an async iterator (for await, readStream) left a 'readable'
+    // listener, and resume() does nothing while one is attached: the rest would never be read.
+    req.removeAllListeners('readable');
     req.resume();
   });
 }

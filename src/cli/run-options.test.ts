@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBody, ramInBytes, securityOpts, type RunFlags } from './run-options.js';
+import { createBody, ramInBytes, securityOpts, type RunFlags, parseDevice } from './run-options.js';
 
 const flags = (f: Partial<RunFlags>): RunFlags => ({ env: [], publish: [], tmpfs: [], volume: [], logOpt: [], label: [], capAdd: [], capDrop: [], ...f });
 
@@ -36,6 +36,25 @@ describe('run flags → create body', () => {
   it('refuses a retry count without on-failure', () => {
     assert.throws(() => createBody('busybox', [], flags({ restart: 'always:3' })), /maximum retry count/);
   });
+
+it('the flags the daemon honours since issue 11 reach the create body; unset ones are the docker CLI defaults', () => {
+  const b = createBody('busybox', ['sh'], flags({ privileged: true, device: ['/dev/fuse', '/dev/null:/dev/n:r'], sysctl: ['net.ipv4.ip_forward=1'], shmSize: '128m', pid: 'host', groupAdd: ['42'], oomScoreAdj: '-5', cpusetCpus: '0' })).HostConfig as Record<string, unknown>;
+  assert.equal(b['Privileged'], true);
+  assert.deepEqual(b['Devices'], [
+    { PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' },
+    { PathOnHost: '/dev/null', PathInContainer: '/dev/n', CgroupPermissions: 'r' },
+  ]);
+  assert.deepEqual(b['Sysctls'], { 'net.ipv4.ip_forward': '1' });
+  assert.equal(b['ShmSize'], 128 << 20);
+  assert.equal(b['PidMode'], 'host');
+  assert.deepEqual(b['GroupAdd'], ['42']);
+  assert.equal(b['OomScoreAdj'], -5);
+  assert.equal(b['CpusetCpus'], '0');
+  const plain = createBody('busybox', ['sh'], flags({})).HostConfig as Record<string, unknown>;
+  assert.deepEqual([plain['Privileged'], plain['Devices'], plain['ShmSize'], plain['PidMode'], plain['GroupAdd'], plain['Sysctls']], [false, [], 0, '', null, undefined]);
+  assert.throws(() => parseDevice('a:b:c:d'), /bad format for path/);
+  assert.throws(() => createBody('busybox', [], flags({ oomScoreAdj: 'x' })), /--oom-score-adj/);
+});
 });
 
 describe('--security-opt as the docker CLI sends it', () => {

@@ -33,6 +33,25 @@ export interface RunFlags {
   capDrop: string[];
   securityOpt?: string[];
   ulimit?: string[];
+  privileged?: boolean;
+  device?: string[];
+  addHost?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  sysctl?: string[];
+  shmSize?: string;
+  pid?: string;
+  ipc?: string;
+  uts?: string;
+  cgroupns?: string;
+  groupAdd?: string[];
+  oomScoreAdj?: string;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  memoryReservation?: string;
+  runtime?: string;
+  platform?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -67,6 +86,25 @@ export function addRunFlags(cmd: Command): Command {
     .option('--cap-drop <list>', 'Drop Linux capabilities', collect, [])
     .option('--ulimit <ulimit>', 'Ulimit options (e.g. nofile=1024:2048)', collect, [])
     .option('--security-opt <list>', 'Security Options (seccomp=<profile.json>|unconfined|builtin, no-new-privileges)', collect, [])
+    .option('--privileged', 'Give extended privileges to this container')
+    .option('--device <list>', 'Add a host device to the container (HOST[:CONTAINER[:rwm]])', collect, [])
+    .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect, [])
+    .option('--dns <list>', 'Set custom DNS servers', collect, [])
+    .option('--dns-search <list>', 'Set custom DNS search domains', collect, [])
+    .option('--dns-option <list>', 'Set DNS options', collect, [])
+    .option('--sysctl <map>', 'Sysctl options (namespaced ones: net.*, kernel.shm*/msg*/sem, fs.mqueue.*)', collect, [])
+    .option('--shm-size <bytes>', 'Size of /dev/shm')
+    .option('--pid <string>', 'PID namespace to use (host)')
+    .option('--ipc <string>', 'IPC mode to use (private, shareable, host, none)')
+    .option('--uts <string>', 'UTS namespace to use (host)')
+    .option('--cgroupns <string>', 'Cgroup namespace to use (host|private)')
+    .option('--group-add <list>', 'Add additional groups to join', collect, [])
+    .option('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)")
+    .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
+    .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
+    .option('--memory-reservation <bytes>', 'Memory soft limit')
+    .option('--runtime <string>', 'Runtime to use for this container')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
     .helpOption('--help', 'Print usage');
 }
 
@@ -110,6 +148,30 @@ export function parseUlimit(v: string): { Name: string; Soft: number; Hard: numb
   if (!m) throw new Error(`invalid ulimit argument: ${v}`);
   const soft = Number(m[2]);
   return { Name: m[1]!, Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
+}
+
+/** docker's --device HOST[:CONTAINER][:PERMISSIONS] */
+export function parseDevice(v: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const parts = v.split(':');
+  let perms = 'rwm';
+  if (parts.length > 1 && /^[rwm]{1,3}$/.test(parts.at(-1)!)) perms = parts.pop()!;
+  if (parts.length > 2 || !parts[0]) throw new Error(`invalid argument "${v}" for "--device" flag: bad format for path: ${v}`);
+  return { PathOnHost: parts[0], PathInContainer: parts[1] ?? parts[0], CgroupPermissions: perms };
+}
+
+function parseSysctls(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of list) {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new Error(`invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`);
+    out[s.slice(0, i)] = s.slice(i + 1);
+  }
+  return out;
+}
+
+function intFlag(v: string, flag: string): number {
+  if (!/^-?\d+$/.test(v)) throw new Error(`invalid argument "${v}" for "${flag}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`);
+  return Number(v);
 }
 
 /** go-units RAMInBytes: 32m, 1g, 512k, plain bytes. */
@@ -199,6 +261,24 @@ export function createBody(image: string, command: string[], f: RunFlags, consol
       CapDrop: f.capDrop.length ? f.capDrop : null,
       SecurityOpt: f.securityOpt?.length ? securityOpts(f.securityOpt) : null,
       Ulimits: (f.ulimit ?? []).map(parseUlimit),
+      Privileged: !!f.privileged,
+      Devices: (f.device ?? []).map(parseDevice),
+      ExtraHosts: f.addHost?.length ? f.addHost : null,
+      Dns: f.dns ?? [],
+      DnsSearch: f.dnsSearch ?? [],
+      DnsOptions: f.dnsOption ?? [],
+      ...(f.sysctl?.length ? { Sysctls: parseSysctls(f.sysctl) } : {}),
+      ShmSize: f.shmSize ? ramInBytes(f.shmSize) : 0,
+      PidMode: f.pid ?? '',
+      IpcMode: f.ipc ?? '',
+      UTSMode: f.uts ?? '',
+      CgroupnsMode: f.cgroupns ?? '',
+      GroupAdd: f.groupAdd?.length ? f.groupAdd : null,
+      OomScoreAdj: f.oomScoreAdj ? intFlag(f.oomScoreAdj, '--oom-score-adj') : 0,
+      CpusetCpus: f.cpusetCpus ?? '',
+      CpusetMems: f.cpusetMems ?? '',
+      MemoryReservation: f.memoryReservation ? ramInBytes(f.memoryReservation) : 0,
+      ...(f.runtime ? { Runtime: f.runtime } : {}),
       ...(consoleSize ? { ConsoleSize: consoleSize } : {}),
     },
   };

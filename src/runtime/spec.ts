@@ -40,10 +40,11 @@ export interface OciSpec {
   mounts: OciMount[];
   linux: {
     namespaces: { type: string; path?: string }[];
+    devices?: OciDevice[];
     resources: {
       devices: { allow: boolean; access: string; type?: string; major?: number; minor?: number }[];
-      memory?: { limit?: number; swap?: number };
-      cpu?: { quota?: number; period?: number; shares?: number };
+      memory?: { limit?: number; swap?: number; reservation?: number; swappiness?: number };
+      cpu?: { quota?: number; period?: number; shares?: number; cpus?: string; mems?: string };
       pids?: { limit: number };
     };
     cgroupsPath: string;
@@ -52,6 +53,19 @@ export interface OciSpec {
     seccomp?: OciSeccomp;
     sysctl?: Record<string, string>;
   };
+}
+
+/** A device node made in the container (--device, and every host device with --privileged). */
+export interface OciDevice {
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+  /** the cgroup permissions (rwm) it is allowed with */
+  access: string;
 }
 
 export interface BindMount {
@@ -104,6 +118,30 @@ export interface SpecOptions {
   noNewPrivileges?: boolean;
   /** --ulimit, as OCI rlimits */
   ulimits?: { type: string; hard: number; soft: number }[];
+  /** --privileged: every capability, no seccomp, no masked or read-only paths, /sys and cgroups writable, all devices allowed */
+  privileged?: boolean;
+  /** what --privileged grants: every capability the daemon itself holds (a capability outside its bounding set cannot be given) */
+  privilegedCaps?: string[];
+  /** --device (resolved on the host), or the host's devices with --privileged */
+  devices?: OciDevice[];
+  /** --sysctl (validated at create: only namespaced ones) */
+  sysctls?: Record<string, string>;
+  /** --shm-size in bytes; docker's default is 64 MiB */
+  shmSize?: number;
+  /** --pid/--ipc/--uts host share the host's namespace; --ipc none has no /dev/shm; --cgroupns private */
+  pidHost?: boolean;
+  ipcMode?: 'private' | 'host' | 'none';
+  utsHost?: boolean;
+  cgroupnsPrivate?: boolean;
+  oomScoreAdj?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  /** bytes, --memory-reservation */
+  memoryReservation?: number;
+  memorySwappiness?: number;
+  /** the API's MaskedPaths / ReadonlyPaths when given (they replace docker's defaults) */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
 }
 
 /** moby's oci/caps/defaults.go */
@@ -122,7 +160,17 @@ export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys'
 export const INIT_PATH = '/sbin/docker-init';
 export const CPU_PERIOD = 100_000;
 
-function defaultMounts(): OciMount[] {
+/** Every capability (moby's caps.GetAllCapabilities), in the kernel's bit order: what --privileged gives. */
+export const ALL_CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE',
+  'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+function defaultMounts(shmSize = 64 << 20): OciMount[] {
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
@@ -130,7 +178,7 @@ function defaultMounts(): OciMount[] {
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', shmSize % 1024 === 0 ? `size=${shmSize / 1024}k` : `size=${shmSize}`] },
   ];
 }
 
@@ -157,9 +205,17 @@ function capabilities(add: string[] = [], drop: string[] = []): string[] {
 }
 
 export function generateSpec(o: SpecOptions): OciSpec {
-  const caps = capabilities(o.capAdd, o.capDrop);
-  const seccomp = seccompFilter(o.seccomp ?? { mode: 'default' }, caps, o.platform);
-  const mounts = defaultMounts();
+  const caps = o.privileged ? o.privilegedCaps ?? ALL_CAPABILITIES : capabilities(o.capAdd, o.capDrop);
+  const seccomp = seccompFilter(o.seccomp ?? { mode: o.privileged ? 'unconfined' : 'default' }, caps, o.platform);
+  const mounts = defaultMounts(o.shmSize);
+  if (o.privileged) {
+    // as moby's WithPrivileged... : /sys and the cgroup mount read-write
+    for (const m of mounts) if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = m.options.filter((x) => x !== 'ro');
+  }
+  if (o.ipcMode === 'host') {
+    const i = mounts.findIndex((m) => m.destination === '/dev/shm');
+    mounts[i] = { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate', 'rw'] };
+  } else if (o.ipcMode === 'none') mounts.splice(mounts.findIndex((m) => m.destination === '/dev/shm'), 1);
   const etc = o.etcFiles ?? {};
   const etcBind = (dest: string, src: string | undefined) => {
     if (src) mounts.push({ destination: dest, type: 'bind', source: src, options: ['rbind', 'rprivate', o.readonlyRootfs ? 'ro' : 'rw'] });
@@ -180,12 +236,26 @@ export function generateSpec(o: SpecOptions): OciSpec {
     byDest.delete(m.destination);
     byDest.set(m.destination, m);
   }
-  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const namespaces: { type: string; path?: string }[] = [];
+  if (!o.pidHost) namespaces.push({ type: 'pid' });
+  if (o.ipcMode !== 'host') namespaces.push({ type: 'ipc' });
+  if (!o.utsHost) namespaces.push({ type: 'uts' });
+  namespaces.push({ type: 'mount' });
   if (o.network.mode === 'netns') namespaces.push({ type: 'network', path: o.network.path });
-  const resources: OciSpec['linux']['resources'] = { devices: [{ allow: false, access: 'rwm' }, ...defaultDevices()] };
+  if (o.cgroupnsPrivate) namespaces.push({ type: 'cgroup' });
+  const devices = o.devices ?? [];
+  const resources: OciSpec['linux']['resources'] = {
+    devices: o.privileged
+      ? [{ allow: true, access: 'rwm' }]
+      : [{ allow: false, access: 'rwm' }, ...defaultDevices(), ...devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access }))],
+  };
   if (o.memory) resources.memory = { limit: o.memory, swap: o.memorySwap ?? o.memory * 2 };
+  if (o.memoryReservation) resources.memory = { ...(resources.memory ?? {}), reservation: o.memoryReservation };
+  if (o.memorySwappiness !== undefined) resources.memory = { ...(resources.memory ?? {}), swappiness: o.memorySwappiness };
   if (o.nanoCpus) resources.cpu = { quota: Math.round((o.nanoCpus * CPU_PERIOD) / 1e9), period: CPU_PERIOD };
   if (o.cpuShares) resources.cpu = { ...(resources.cpu ?? {}), shares: o.cpuShares };
+  if (o.cpusetCpus) resources.cpu = { ...(resources.cpu ?? {}), cpus: o.cpusetCpus };
+  if (o.cpusetMems) resources.cpu = { ...(resources.cpu ?? {}), mems: o.cpusetMems };
   if (o.pidsLimit !== undefined && o.pidsLimit > 0) resources.pids = { limit: o.pidsLimit };
   return {
     ociVersion: '1.0.2-dev',
@@ -199,17 +269,21 @@ export function generateSpec(o: SpecOptions): OciSpec {
       // No rlimits of its own: like docker, the container inherits the daemon's (raising them needs CAP_SYS_RESOURCE).
       rlimits: o.ulimits ?? [],
       noNewPrivileges: !!o.noNewPrivileges,
+      ...(o.oomScoreAdj ? { oomScoreAdj: o.oomScoreAdj } : {}),
     },
     root: { path: o.rootfs, readonly: !!o.readonlyRootfs },
-    hostname: o.hostname,
+    // runc refuses a hostname without a UTS namespace of the container's own
+    hostname: o.utsHost ? '' : o.hostname,
     mounts: [...byDest.values()],
     linux: {
       namespaces,
+      ...(devices.length ? { devices } : {}),
       resources,
       cgroupsPath: `/berth/${o.id}`,
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      maskedPaths: o.privileged ? [] : o.maskedPaths ?? MASKED_PATHS,
+      readonlyPaths: o.privileged ? [] : o.readonlyPaths ?? READONLY_PATHS,
       ...(seccomp ? { seccomp } : {}),
+      ...(o.sysctls && Object.keys(o.sysctls).length ? { sysctl: o.sysctls } : {}),
     },
   };
 }

@@ -47,6 +47,7 @@ function parseCreate(body: Json, name: string | null): CreateRequest {
     CapDrop: strList(h, 'CapDrop') ?? null,
     SecurityOpt: strList(h, 'SecurityOpt') ?? null,
     Ulimits: ulimits(h),
+    ...honoured(h),
     ...(Array.isArray(cs) && cs.length === 2 && cs.every((x) => typeof x === 'number') ? { ConsoleSize: cs as [number, number] } : {}),
   };
   const config: CreateRequest['config'] = {
@@ -70,6 +71,34 @@ function parseCreate(body: Json, name: string | null): CreateRequest {
     ...(obj(body, 'ExposedPorts') ? { ExposedPorts: obj(body, 'ExposedPorts') as Record<string, object> } : {}),
   };
   return { ...(name ? { name } : {}), config, hostConfig };
+}
+
+/** The HostConfig fields added with the create body's validation, when set (validate.ts has checked them). */
+function honoured(h: Json): Partial<HostConfig> {
+  const out: Partial<HostConfig> = {};
+  const set = <K extends keyof HostConfig>(k: K, v: HostConfig[K] | undefined) => {
+    if (v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0)) out[k] = v;
+  };
+  set('Privileged', bool(h, 'Privileged'));
+  const devices = h['Devices'];
+  if (Array.isArray(devices) && devices.length) {
+    out.Devices = devices.map((d: Json) => {
+      const onHost = str(d, 'PathOnHost') ?? '';
+      return { PathOnHost: onHost, PathInContainer: str(d, 'PathInContainer') || onHost, CgroupPermissions: str(d, 'CgroupPermissions') || 'rwm' };
+    });
+  }
+  for (const k of ['ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'GroupAdd', 'MaskedPaths', 'ReadonlyPaths'] as const) {
+    const v = strList(h, k);
+    // MaskedPaths/ReadonlyPaths: [] is a choice (none), null is docker's default
+    if (v && (v.length || k === 'MaskedPaths' || k === 'ReadonlyPaths')) out[k] = v;
+  }
+  const sysctls = strMap(h, 'Sysctls');
+  if (sysctls && Object.keys(sysctls).length) out.Sysctls = sysctls;
+  for (const k of ['ShmSize', 'OomScoreAdj', 'MemoryReservation'] as const) set(k, num(h, k) || undefined);
+  const swappiness = num(h, 'MemorySwappiness');
+  if (swappiness !== undefined && swappiness >= 0) out.MemorySwappiness = swappiness;
+  for (const k of ['PidMode', 'IpcMode', 'UTSMode', 'CgroupnsMode', 'CpusetCpus', 'CpusetMems', 'Runtime'] as const) set(k, str(h, k));
+  return out;
 }
 
 /** docker's Status column: "Up 3 seconds", "Exited (0) 2 seconds ago", "Created". */
@@ -209,7 +238,8 @@ export function inspectContainer(d: Daemon, c: ContainerRecord): Record<string, 
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: d.exec.idsOf(c.Id),
-    HostConfig: { ...c.HostConfig, Runtime: 'runc', CgroupnsMode: 'host', IpcMode: 'private', ShmSize: 67108864 },
+    // docker's defaults where the container asked for nothing else (--runtime, --cgroupns, --ipc, --shm-size)
+    HostConfig: { Runtime: 'runc', CgroupnsMode: 'host', IpcMode: 'private', ShmSize: 67108864, PidMode: '', UTSMode: '', Privileged: false, ...c.HostConfig },
     GraphDriver: { Name: 'overlay', Data: { MergedDir: `${dir}/rootfs` } },
     Mounts: mounts(c),
     Config: c.Config,
@@ -234,7 +264,9 @@ function timeoutParam(ctx: Ctx): number | undefined {
 export function containerRoutes(r: Router): void {
   r.add('POST', '/containers/create', async (ctx) => {
     const body = await readJsonBody(ctx);
-    const res = await ctx.daemon.containers.create(parseCreate(body, ctx.query.get('name')));
+    const warnings = ctx.daemon.containers.checkCreateBody(body);
+    const platform = ctx.query.get('platform') || undefined;
+    const res = await ctx.daemon.containers.create({ ...parseCreate(body, ctx.query.get('name')), warnings, ...(platform ? { platform } : {}) });
     sendJSON(ctx.res, 201, res);
   });
   r.add('GET', '/containers/json', async (ctx) => {

@@ -153,8 +153,23 @@ export function imageRoutes(r: Router): void {
 
   r.add('POST', '/images/load', async (ctx) => {
     const quiet = boolParam(ctx.query, 'quiet');
-    const loaded = await loadArchive(ctx.daemon.images, ctx.req);
+    // As dockerd: 200 and a JSON stream whatever happens; a load that fails ends it with an error
+    // record. What the archive reader left unread is read away, so that the client's upload ends and
+    // it sees the error at once (a 'readable' listener left by the reader would stop resume() from
+    // flowing, and the connection would wait out its keep-alive).
     const write = await streamJSON(ctx);
+    let loaded: Awaited<ReturnType<typeof loadArchive>>;
+    try {
+      loaded = await loadArchive(ctx.daemon.images, ctx.req);
+    } catch (err) {
+      ctx.req.unpipe();
+      ctx.req.removeAllListeners('readable');
+      ctx.req.resume();
+      const message = messageOf(err);
+      write({ errorDetail: { message }, error: message });
+      ctx.res.end();
+      return;
+    }
     for (const img of loaded) {
       for (const rn of img.renamed) {
         write({ stream: `The image ${rn.name} already exists, renaming the old one with ID ${rn.from} to empty string\n` });

@@ -16,7 +16,7 @@ export function startErrorCode(msg: string): number {
 
 async function createContainer(ctx: CliContext, c: EngineClient, image: string, command: string[], f: RunFlags): Promise<string> {
   const size: [number, number] | undefined = f.tty && process.stdout.isTTY ? [process.stdout.rows, process.stdout.columns] : undefined;
-  const create = () => c.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', { query: { name: f.name }, body: createBody(image, command, f, size) });
+  const create = () => c.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', { query: { name: f.name, platform: f.platform }, body: createBody(image, command, f, size) });
   let res;
   try {
     res = await create();

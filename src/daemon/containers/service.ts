@@ -17,12 +17,13 @@ import type { ImageService } from '../../image/index.js';
 import { mountAll, unmount, type Snapshotter } from '../../snapshot/index.js';
 import type { NetworkAttachment, NetworkManager } from '../../network/index.js';
 import { generateSpec, LogRotator, rotatedFiles, Monitor, RuntimeCreateError, startFailureCode, readLog, type LogRecord, type ReadLogOptions } from '../../runtime/index.js';
+import { parseSignal } from '../../common/signals.js';
 import { ContainerStore } from './store.js';
 import { logMaxFile, logSizeMax, networkMode, portMappings, specOptions, writeEtcFiles } from './setup.js';
 import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
-import { createContainer } from './create.js';
+import { checkCreateBody, createContainer } from './create.js';
 import { ZERO_TIME, type ContainerRecord, type CreateRequest } from './types.js';
 
 export interface ContainerServiceDeps {
@@ -43,6 +44,9 @@ export interface ExitResult {
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 type Waiter = (r: ExitResult) => void;
+
+/** the longest delay setTimeout keeps */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class ContainerService {
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -99,6 +103,11 @@ export class ContainerService {
 
   network(id: string): NetworkAttachment | undefined {
     return this.d.network.get(id);
+  }
+
+  /** The create body checked field by field before it is parsed: docker's 400s, and its warnings. */
+  checkCreateBody(body: Record<string, unknown>): string[] {
+    return checkCreateBody(body, this.d.monitor.runc);
   }
 
   create(req: CreateRequest): Promise<{ Id: string; Warnings: string[] }> {
@@ -280,12 +289,18 @@ export class ContainerService {
     return new Promise((resolve) => map.set(c.Id, [...(map.get(c.Id) ?? []), resolve]));
   }
 
+  /** The container's stop signal; one an image names that is no signal is SIGTERM, as in moby's stopSignal(). */
   private stopSignal(c: ContainerRecord): string {
-    return c.Config.StopSignal || 'SIGTERM';
+    try {
+      return parseSignal(c.Config.StopSignal || 'SIGTERM');
+    } catch {
+      return parseSignal('SIGTERM');
+    }
   }
 
   /** Stop: the stop signal, then SIGKILL after `timeout` seconds; false when not running (docker's 304). */
   async stop(ref: string, timeout?: number, signal?: string): Promise<boolean> {
+    if (signal) parseSignal(signal);
     const c = this.get(ref);
     this.restarts.cancel(c.Id);
     if (!c.State.Running) {
@@ -301,8 +316,10 @@ export class ContainerService {
     this.d.store.save(c);
     const exited = this.wait(c.Id, 'next-exit');
     const t = timeout ?? c.Config.StopTimeout ?? 10;
-    await this.d.monitor.kill(c.Id, signal || this.stopSignal(c)).catch(() => {});
-    if (t >= 0) {
+    await this.d.monitor.kill(c.Id, signal ? parseSignal(signal) : this.stopSignal(c)).catch(() => {});
+    // A negative timeout waits for the exit, as docker's -1; so does one past what a timer can hold
+    // (2^31-1 ms, ~24.8 days): node would fire it at once and kill straight away.
+    if (t >= 0 && t * 1000 <= MAX_TIMER_MS) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), t * 1000)))]);
       clearTimeout(timer);
@@ -314,12 +331,12 @@ export class ContainerService {
   }
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    parseSignal(signal);
     const c = this.get(ref);
     if (!c.State.Running) throw conflict(`Cannot kill container: ${ref}: Container ${c.Id} is not running`);
     c.HasBeenManuallyStopped = true;
     this.d.store.save(c);
-    const sig = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
-    await this.d.monitor.kill(c.Id, sig);
+    await this.d.monitor.kill(c.Id, parseSignal(signal));
   }
 
   async restart(ref: string, timeout?: number): Promise<void> {

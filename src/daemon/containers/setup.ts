@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import { invalidArgument } from '../../common/errors.js';
 import type { ImageRuntimeConfig } from '../../oci/image.js';
 import { parseSeccompOpt, resolveUser, seccompOption, type SpecOptions } from '../../runtime/index.js';
-import type { NetworkAttachment, PortMapping } from '../../network/index.js';
+import { hostModeHostsFile, parseExtraHost, resolvConfFile, type NetworkAttachment, type PortMapping } from '../../network/index.js';
 import type { ContainerConfig, ContainerRecord, CreateRequest, HostConfig } from './types.js';
+import { addedSpecOptions } from './honour.js';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const TINI = '/usr/bin/tini-static';
@@ -135,9 +136,12 @@ export function writeEtcFiles(dir: string, c: ContainerRecord, net: NetworkAttac
   const name = net.mode === 'host' ? os.hostname() : c.Config.Hostname;
   fs.writeFileSync(files.hostname, name + '\n');
   let hosts: string;
-  if (net.mode === 'host') hosts = readOr('/etc/hosts', '127.0.0.1\tlocalhost\n');
+  // --add-host lines go after the defaults and before the container's own name, as docker writes them
+  const extra = (c.HostConfig.ExtraHosts ?? []).map(parseExtraHost);
+  if (net.mode === 'host') hosts = hostModeHostsFile(readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'), extra);
   else {
     hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+    for (const e of extra) hosts += `${e.ip}\t${e.name}\n`;
     if (net.ipAddress) hosts += `${net.ipAddress}\t${name}\n`;
   }
   fs.writeFileSync(files.hosts, hosts);
@@ -147,6 +151,9 @@ export function writeEtcFiles(dir: string, c: ContainerRecord, net: NetworkAttac
     resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
     if (!/^\s*nameserver/m.test(resolv)) resolv += '\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n';
   }
+  const h = c.HostConfig;
+  // --dns, --dns-search, --dns-option each replace the host's lines of their kind
+  if (h.Dns?.length || h.DnsSearch?.length || h.DnsOptions?.length) resolv = resolvConfFile(resolv, { ...(h.Dns ? { dns: h.Dns } : {}), ...(h.DnsSearch ? { dnsSearch: h.DnsSearch } : {}), ...(h.DnsOptions ? { dnsOptions: h.DnsOptions } : {}) });
   fs.writeFileSync(files.resolvConf, resolv);
   return files;
 }
@@ -195,13 +202,14 @@ export function specOptions(c: ContainerRecord, rootfs: string, net: NetworkAtta
   let nanoCpus = h.NanoCpus;
   if (!nanoCpus && h.CpuQuota > 0) nanoCpus = Math.round((h.CpuQuota / (h.CpuPeriod || 100000)) * 1e9);
   if (h.Init && !fs.existsSync(TINI)) throw invalidArgument(`--init: ${TINI} (Debian's tini) is not installed`);
+  const ociUser = { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) };
   return {
     id: c.Id,
     rootfs,
     args: [c.Path, ...c.Args],
     env,
     cwd: c.Config.WorkingDir || '/',
-    user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
+    user: ociUser,
     hostname: net.mode === 'host' ? os.hostname() : c.Config.Hostname,
     terminal: c.Config.Tty,
     network: net.netnsPath ? { mode: 'netns', path: net.netnsPath } : { mode: 'host' },
@@ -217,7 +225,8 @@ export function specOptions(c: ContainerRecord, rootfs: string, net: NetworkAtta
     capAdd: h.CapAdd ?? [],
     capDrop: h.CapDrop ?? [],
     ulimits: (h.Ulimits ?? []).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
-    seccomp: seccompOption(h.SecurityOpt),
+    seccomp: seccompOption(h.SecurityOpt, !!h.Privileged),
     noNewPrivileges: (h.SecurityOpt ?? []).some((o) => /^no-new-privileges([:=]true)?$/.test(o)),
+    ...addedSpecOptions(h, group, ociUser),
   };
 }

@@ -56,6 +56,35 @@ export interface HostConfig {
   ConsoleSize: [number, number];
   SecurityOpt: string[] | null;
   Ulimits: { Name: string; Soft: number; Hard: number }[] | null;
+  // Added with the create body's validation (issue 11): records made before them lack them, so
+  // readers treat them as absent (see setup.ts).
+  Privileged?: boolean;
+  Devices?: DeviceMapping[] | null;
+  ExtraHosts?: string[] | null;
+  Dns?: string[] | null;
+  DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
+  Sysctls?: Record<string, string> | null;
+  ShmSize?: number;
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
+  CgroupnsMode?: string;
+  GroupAdd?: string[] | null;
+  OomScoreAdj?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  MemoryReservation?: number;
+  MemorySwappiness?: number | null;
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
+  Runtime?: string;
+}
+
+export interface DeviceMapping {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -93,6 +122,10 @@ export interface ContainerRecord {
 
 export interface CreateRequest {
   name?: string;
+  /** ?platform=os/arch[/variant]: the image must be of it */
+  platform?: string;
+  /** what the field-by-field check of the body (validate.ts) warned about */
+  warnings?: string[];
   config: Partial<ContainerConfig> & { Image: string };
   hostConfig: Partial<HostConfig>;
 }
