@@ -18,7 +18,7 @@ import { mountAll, unmount, type Snapshotter } from '../../snapshot/index.js';
 import type { NetworkAttachment, NetworkManager } from '../../network/index.js';
 import { generateSpec, LogRotator, rotatedFiles, Monitor, RuntimeCreateError, startFailureCode, readLog, type LogRecord, type ReadLogOptions } from '../../runtime/index.js';
 import { ContainerStore } from './store.js';
-import { logMaxFile, logSizeMax, networkMode, portMappings, specOptions, writeEtcFiles } from './setup.js';
+import { logMaxFile, logSizeMax, networkMode, portMappings, readUserDb, specOptions, writeEtcFiles } from './setup.js';
 import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
@@ -161,7 +161,7 @@ export class ContainerService {
         const early: NetworkAttachment = { mode, netnsPath: await netns, ports: [] };
         lap('netns');
         const etc = writeEtcFiles(dir, c, early);
-        const spec = generateSpec(specOptions(c, rootfs, early, etc));
+        const spec = generateSpec(specOptions(c, rootfs, await readUserDb(rootfs), early, etc));
         fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
         await this.d.monitor.delete(id, true);
         const pid = await this.d.monitor.create(id, dir, {
