@@ -141,8 +141,14 @@ describe('inroot', () => {
       assert.equal(host, path.join(root, hostDir, 'new/deeper'));
       assert.ok(fs.statSync(host).isDirectory());
       assert.equal(fs.existsSync(path.join(hostDir, 'new')), false, 'nothing is made on the host');
-      assert.deepEqual(created, ['/hostdir/new', '/hostdir/new/deeper']);
+      // (the paths made, as they are in the root: a later removal does not go through the link)
+      assert.deepEqual(created, [`${hostDir}/new`, `${hostDir}/new/deeper`]);
       assert.throws(() => mkdirInRoot(root, '/etc/passwd/x'), rejectsWith('ENOTDIR', '/etc/passwd: not a directory'));
+      // a link to a deep path that does not exist in the root: all of it is made there
+      fs.symlinkSync('/srv/app/data', path.join(root, 'w'));
+      const made: string[] = [];
+      assert.equal(mkdirInRoot(root, '/w/new', { uid: 0, gid: 0 }, made), path.join(root, 'srv/app/data/new'));
+      assert.deepEqual(made, ['/srv', '/srv/app', '/srv/app/data', '/srv/app/data/new']);
     });
   });
 });

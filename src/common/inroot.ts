@@ -256,20 +256,26 @@ export function mkdirInRoot(root: string, p: string, owner: { uid: number; gid: 
   let cur = '/';
   for (const name of parts) {
     cur = path.posix.join(cur, name);
-    const host = resolveInRoot(root, cur);
-    let st: fs.Stats | undefined;
-    try {
-      // (resolveInRoot followed every link: what is there now is not one)
-      st = fs.lstatSync(host);
-    } catch {
-      st = undefined;
+    // A link may lead anywhere in the root, to a path whose directories do not exist yet
+    // (`/w -> /srv/app/data`): each missing one is made, as docker's MkdirAll does there.
+    const inRoot = path.relative(root, resolveInRoot(root, cur));
+    let dir = root;
+    for (const comp of inRoot.split(path.sep).filter(Boolean)) {
+      dir = path.join(dir, comp);
+      let st: fs.Stats | undefined;
+      try {
+        // (resolveInRoot followed every link: what is there is not one, unless it changed since)
+        st = fs.lstatSync(dir);
+      } catch {
+        st = undefined;
+      }
+      if (!st) {
+        fs.mkdirSync(dir, { mode: 0o755 });
+        fs.chmodSync(dir, 0o755);
+        fs.lchownSync(dir, owner.uid, owner.gid);
+        created?.push('/' + path.relative(root, dir).split(path.sep).join('/'));
+      } else if (!st.isDirectory()) throw new InRootError('ENOTDIR', cur, 'not a directory');
     }
-    if (!st) {
-      fs.mkdirSync(host, { mode: 0o755 });
-      fs.chmodSync(host, 0o755);
-      fs.lchownSync(host, owner.uid, owner.gid);
-      created?.push(cur);
-    } else if (!st.isDirectory()) throw new InRootError('ENOTDIR', cur, 'not a directory');
   }
   return resolveInRoot(root, p);
 }

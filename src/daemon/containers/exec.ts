@@ -96,12 +96,16 @@ export class ExecService {
     s.Running = true;
     fs.mkdirSync(s.dir, { recursive: true });
     const session = sink ? new AttachSession(stdin && s.Config.AttachStdin, sink) : undefined;
+    // a process that cannot be described (user not found, unreadable /etc/passwd) is docker's 126, as a runtime refusal
+    let described = false;
     try {
+      const proc = await this.processSpec(s);
+      described = true;
       const h = await runExec(this.monitor, {
         containerId: s.ContainerID,
         execId: s.ID,
         dir: s.dir,
-        process: await this.processSpec(s),
+        process: proc,
         terminal: s.Config.Tty,
         stdin: s.Config.AttachStdin,
         attach: !!session,
@@ -121,7 +125,7 @@ export class ExecService {
       return { ...(session ? { session } : {}), exit };
     } catch (err) {
       s.Running = false;
-      s.ExitCode = err instanceof RuntimeCreateError ? 126 : 125;
+      s.ExitCode = err instanceof RuntimeCreateError || !described ? 126 : 125;
       session?.close();
       fs.rmSync(s.dir, { recursive: true, force: true });
       throw err instanceof RuntimeCreateError ? err : new Error(messageOf(err));

@@ -18,7 +18,7 @@ import { mountAll, unmount, type Snapshotter } from '../../snapshot/index.js';
 import type { NetworkAttachment, NetworkManager } from '../../network/index.js';
 import { generateSpec, LogRotator, rotatedFiles, Monitor, RuntimeCreateError, startFailureCode, readLog, type LogRecord, type ReadLogOptions } from '../../runtime/index.js';
 import { ContainerStore } from './store.js';
-import { logMaxFile, logSizeMax, networkMode, portMappings, readUserDb, specOptions, writeEtcFiles } from './setup.js';
+import { logMaxFile, logSizeMax, makeWorkingDir, networkMode, portMappings, readUserDb, specOptions, writeEtcFiles } from './setup.js';
 import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
@@ -160,6 +160,9 @@ export class ContainerService {
         undo.push(() => attached.then(() => this.d.network.detach(id), () => this.d.network.detach(id)));
         const early: NetworkAttachment = { mode, netnsPath: await netns, ports: [] };
         lap('netns');
+        // docker makes the working directory before the runtime runs: inside the rootfs (a link in
+        // the path stays in it), where runc, resolving inside the container, then finds it
+        if (c.Config.WorkingDir) makeWorkingDir(rootfs, c.Config.WorkingDir);
         const etc = writeEtcFiles(dir, c, early);
         const spec = generateSpec(specOptions(c, rootfs, await readUserDb(rootfs), early, etc));
         fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { invalidArgument } from '../../common/errors.js';
-import { ETC_FILE_MAX, InRootError, readTextInRoot } from '../../common/inroot.js';
+import { ETC_FILE_MAX, InRootError, mkdirInRoot, readTextInRoot } from '../../common/inroot.js';
 import type { ImageRuntimeConfig } from '../../oci/image.js';
 import { resolveUser, type SpecOptions } from '../../runtime/index.js';
 import type { NetworkAttachment, PortMapping } from '../../network/index.js';
@@ -203,6 +203,16 @@ export async function readUserDb(rootfs: string): Promise<UserDb> {
     }
   };
   return { passwd: await read('/etc/passwd'), group: await read('/etc/group') };
+}
+
+/** mkdir -p of the container's working directory inside its root filesystem, owned by root (docker's rule). */
+export function makeWorkingDir(rootfs: string, dir: string): void {
+  try {
+    mkdirInRoot(rootfs, dir);
+  } catch (err) {
+    if (err instanceof InRootError) throw invalidArgument(`cannot create the working directory ${dir}: ${err.message}`);
+    throw err;
+  }
 }
 
 export function specOptions(c: ContainerRecord, rootfs: string, users: UserDb, net: NetworkAttachment, etc: { hosts: string; hostname: string; resolvConf: string }): SpecOptions {
