@@ -176,6 +176,13 @@ test('run: a FIFO as /etc/passwd, in the image or a link to the host, does not s
   assert.deepEqual(d.berth(['ps', '-aq']).stdout, '', 'nothing left behind');
 });
 
+test('run: an /etc/passwd over the 4 MiB bound is refused with a message', { skip }, async () => {
+  craftImage('evil-bigpasswd', (root) => writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n' + '#'.repeat(5 << 20) + '\n'));
+  await whileResponsive(d.socket, 'run with a 5 MiB /etc/passwd', () => {
+    fails(d.berth(['run', '--rm', ...NET, 'evil-bigpasswd', 'id']), 125, 'unable to read /etc/passwd: larger than 4 MiB');
+  });
+});
+
 test('run: /etc/hosts, /etc/resolv.conf and /etc/hostname linked to host files leave them untouched', { skip }, async () => {
   craftImage('evil-etc', (root) => {
     for (const f of ['hosts', 'resolv.conf', 'hostname']) replaceWithLink(root, `etc/${f}`, hostFile(f));
