@@ -214,7 +214,7 @@ test('WORKDIR linked to a host directory: nothing is created on the host, at run
   assert.deepEqual(readdirSync(hostFile('dir')), []);
 });
 
-test('build: COPY --chown and USER with /etc/passwd linked to a host file or a FIFO', { skip }, async () => {
+test('build: COPY --chown and USER with /etc/passwd linked to a host file or a FIFO; COPY of a linked source', { skip }, async () => {
   craftImage('evil-links-b', (root) => replaceWithLink(root, 'etc/passwd', hostFile('passwd')));
   craftImage('evil-fifo-b', (root) => {
     rmSync(path.join(root, 'etc/passwd'));
@@ -228,6 +228,12 @@ test('build: COPY --chown and USER with /etc/passwd linked to a host file or a F
     fails(d.berth(['build', '-q', fifo]), 1, 'unable to read /etc/passwd: not a regular file (fifo)');
     const user = writeContext(path.join(d.root, 'ctx-user-fifo'), { Dockerfile: 'FROM evil-fifo-b\nUSER root\nRUN id\n' });
     fails(d.berth(['build', '-q', user]), 1, 'unable to read /etc/passwd: not a regular file (fifo)');
+    // COPY of a linked source: from the context and from an image, the link is followed inside its root
+    const copy = writeContext(path.join(d.root, 'ctx-copy-link'), { Dockerfile: 'FROM busybox\nCOPY leak /leak\n' });
+    symlinkSync(hostFile('passwd'), path.join(copy, 'leak'));
+    fails(d.berth(['build', '-q', copy]), 1, 'COPY failed: file not found in build context or excluded by .dockerignore: stat leak: file does not exist');
+    const from = writeContext(path.join(d.root, 'ctx-copy-from'), { Dockerfile: 'FROM busybox\nCOPY --from=evil-links-b /etc/passwd /leak\n' });
+    fails(d.berth(['build', '-q', from]), 1, 'COPY failed: stat /etc/passwd: file does not exist in stage or image evil-links-b');
   });
   assert.equal(snapshotHost(), before);
 });
