@@ -19,6 +19,7 @@ import type { Credentials } from '../registry/index.js';
 import { BuildCache } from './cache.js';
 import { usableSource, type CacheSource } from './cachefrom.js';
 import { extractContext } from './context/extract.js';
+import { readDockerfile, readDockerignore } from './context/files.js';
 import { IgnoreMatcher, parseDockerignore } from './context/dockerignore.js';
 import type { Executor } from '../runtime/index.js';
 import { buildNetworkMode, type BuildNetworks } from './network.js';
@@ -254,15 +255,7 @@ export class Builder {
         try {
           if (isTar(head)) {
             await extractContext(rest, ctxDir);
-            const dfPath = path.join(ctxDir, path.posix.normalize('/' + req.dockerfile));
-            let st: fs.Stats | undefined;
-            try {
-              st = fs.statSync(dfPath);
-            } catch {
-              st = undefined;
-            }
-            if (!st?.isFile()) throw invalidArgument(`Cannot locate specified Dockerfile: ${req.dockerfile}`);
-            dockerfileText = fs.readFileSync(dfPath, 'utf8');
+            dockerfileText = await readDockerfile(ctxDir, req.dockerfile);
           } else {
             const chunks: Buffer[] = [];
             for await (const c of rest) chunks.push(c as Buffer);
@@ -271,8 +264,8 @@ export class Builder {
         } finally {
           if (!rest.readableEnded) rest.destroy();
         }
-        const ignoreFile = path.join(ctxDir, '.dockerignore');
-        if (fs.existsSync(ignoreFile)) applyIgnore(ctxDir, new IgnoreMatcher(parseDockerignore(fs.readFileSync(ignoreFile, 'utf8'))));
+        const ignoreText = await readDockerignore(ctxDir);
+        if (ignoreText !== undefined) applyIgnore(ctxDir, new IgnoreMatcher(parseDockerignore(ignoreText)));
 
         const df = parseStages(dockerfileText, path.posix.basename(req.dockerfile) || 'Dockerfile');
         const args = new BuildArgs(req.buildArgs, df.metaArgs, platformArgs({ os: 'linux', arch }), df.escape);

@@ -185,7 +185,7 @@ export async function copyStep(ctx: CopyStepEnv, prev: State, ins: CopyLike & { 
     execute: (layer) =>
       withSource(async (root) =>
         layer(async (rootfs) => {
-          const owner = linkOwner ?? (chown === undefined ? undefined : lookupIds(rootfs, chown, true));
+          const owner = linkOwner ?? (chown === undefined ? undefined : await lookupIds(rootfs, chown, true));
           const opts = { ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}) };
           const what = from !== undefined ? `stage or image ${from}` : 'build context';
           const plain: Group[] = [...groups];

@@ -463,7 +463,7 @@ export class Solver {
         });
         const scriptDir = script ? path.join(this.deps.tmp, `pipes-${id.slice(0, 12)}`) : undefined;
         try {
-          const ids = lookupIds(rootfs, cfg.User || '0', false);
+          const ids = await lookupIds(rootfs, cfg.User || '0', false);
           const net = await netReady;
           const mounts = [...prepared.mounts];
           if (script && scriptDir) {

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { IgnoreMatcher, parseDockerignore } from '../common/dockerignore.js';
+import { InRootError, readTextInRoot } from '../common/inroot.js';
 
 export interface ContextTar {
   stream: Readable;
@@ -16,7 +17,20 @@ export interface ContextTar {
 
 const SMALL_FILE = 256 * 1024;
 
-export function contextTar(dir: string, dockerfile: string | undefined): ContextTar {
+/**
+ * .dockerignore, resolved inside the context as the daemon resolves it (a link
+ * out of the context is no file): both sides then apply the same patterns.
+ */
+async function readIgnoreFile(root: string): Promise<string | undefined> {
+  try {
+    return await readTextInRoot(root, '.dockerignore', { maxBytes: 8 << 20, crossMounts: true });
+  } catch (err) {
+    if (err instanceof InRootError) throw new Error(`unable to prepare context: ${err.message}`);
+    throw err;
+  }
+}
+
+export async function contextTar(dir: string, dockerfile: string | undefined): Promise<ContextTar> {
   const root = path.resolve(dir);
   if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`unable to prepare context: path "${dir}" not found`);
   const dfAbs = path.resolve(dockerfile ? (path.isAbsolute(dockerfile) ? dockerfile : path.resolve(dockerfile)) : path.join(root, 'Dockerfile'));
@@ -25,8 +39,7 @@ export function contextTar(dir: string, dockerfile: string | undefined): Context
   const outside = dfName.startsWith('..');
   // (globalThis.crypto loads node:crypto only when used: ~3 ms of every command's start-up otherwise)
   if (outside) dfName = `.dockerfile.${globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 20)}`;
-  const ignoreFile = path.join(root, '.dockerignore');
-  const matcher = new IgnoreMatcher(fs.existsSync(ignoreFile) ? parseDockerignore(fs.readFileSync(ignoreFile, 'utf8')) : []);
+  const matcher = new IgnoreMatcher(parseDockerignore((await readIgnoreFile(root)) ?? ''));
   const always = new Set(['.dockerignore', dfName]);
   const pack = tar.pack();
   const add = (h: tar.Headers, file?: string): Promise<void> =>

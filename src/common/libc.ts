@@ -2,7 +2,8 @@
 // character devices; layers also carry real device nodes and fifos), the
 // l*xattr family (overlay's trusted.overlay.opaque, file capabilities),
 // mount/umount2, and unshare/setns with the ioctl that brings a link up (a
-// container's network namespace and its loopback, network/cni/host.ts). They go through koffi, which is loaded on first use so that
+// container's network namespace and its loopback, network/cni/host.ts), and
+// openat2 (resolution inside an untrusted root, common/inroot.ts). They go through koffi, which is loaded on first use so that
 // code paths that never touch these calls (and their unit tests) never load a
 // native addon.
 import { createRequire } from 'node:module';
@@ -43,6 +44,7 @@ interface Libc {
   ioctl: Fn;
   close: Fn;
   flock: Fn;
+  syscall: Fn;
 }
 
 let libc: Libc | undefined;
@@ -72,6 +74,7 @@ function load(): Libc {
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as Fn,
     close: lib.func('int close(int fd)') as Fn,
     flock: lib.func('int flock(int fd, int operation)') as Fn,
+    syscall: lib.func('long syscall(long number, ...)') as Fn,
   };
   return libc;
 }
@@ -233,4 +236,25 @@ export function withFlock<T>(fd: number, work: () => T): T {
   } finally {
     if (locked) l.flock(fd, LOCK_UN);
   }
+}
+
+// openat2(2) is syscall 437 on every architecture (added in 5.6, after the numbers were unified);
+// glibc has no wrapper before 2.40 and Debian 12 ships 2.36.
+const SYS_openat2 = 437;
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+
+/** openat2(2) with struct open_how {flags, mode, resolve}; returns the new fd. */
+export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
+  const l = load();
+  const how = Buffer.alloc(24);
+  how.writeBigUInt64LE(BigInt(flags >>> 0), 0);
+  how.writeBigUInt64LE(BigInt(mode >>> 0), 8);
+  how.writeBigUInt64LE(BigInt(resolve >>> 0), 16);
+  const fd = Number(l.syscall(SYS_openat2, 'int', dirfd, 'const char *', path, 'void *', how, 'size_t', how.length));
+  if (fd < 0) fail(l, 'openat2', path);
+  return fd;
 }

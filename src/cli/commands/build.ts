@@ -92,8 +92,8 @@ export function register(parent: Command, ctx: CliContext, name = 'build'): Comm
         labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
       }
       const secrets = Object.fromEntries(o.secret.map(readSecret));
-      const { body, dockerfile } = dir === '-' ? await stdinBody() : (() => {
-        const c = contextTar(dir, o.file);
+      const { body, dockerfile } = dir === '-' ? await stdinBody() : await (async () => {
+        const c = await contextTar(dir, o.file);
         return { body: c.stream, dockerfile: c.dockerfile };
       })();
       // a Dockerfile from outside the context travels under a generated name: errors show the user's path

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { conflict, invalidArgument, messageOf, notFound } from '../../common/errors.js';
 import { resolveUser, runExec, RuntimeCreateError, type Monitor, type OciProcess } from '../../runtime/index.js';
 import { AttachSession, type AttachSink } from './attach.js';
+import { readUserDb } from './setup.js';
 import type { ContainerService } from './service.js';
 
 export interface ExecConfig {
@@ -64,22 +65,16 @@ export class ExecService {
     return ids.length ? ids : null;
   }
 
-  private processSpec(s: ExecSession): OciProcess {
+  private async processSpec(s: ExecSession): Promise<OciProcess> {
     const bundle = this.containers.dirOf(s.ContainerID);
     const base = (JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { process: OciProcess }).process;
-    const rootfs = path.join(bundle, 'rootfs');
-    const read = (f: string) => {
-      try {
-        return fs.readFileSync(path.join(rootfs, f), 'utf8');
-      } catch {
-        return '';
-      }
-    };
     const env = new Map<string, string>();
     for (const e of [...base.env, ...s.Config.Env]) env.set(e.split('=', 1)[0]!, e);
     let user = base.user;
     if (s.Config.User) {
-      const u = resolveUser(s.Config.User, read('etc/passwd'), read('etc/group'));
+      // read inside the running container's root filesystem, which its processes may be changing
+      const db = await readUserDb(path.join(bundle, 'rootfs'));
+      const u = resolveUser(s.Config.User, db.passwd, db.group);
       user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
       env.set('HOME', `HOME=${u.home}`);
     }
@@ -101,12 +96,16 @@ export class ExecService {
     s.Running = true;
     fs.mkdirSync(s.dir, { recursive: true });
     const session = sink ? new AttachSession(stdin && s.Config.AttachStdin, sink) : undefined;
+    // a process that cannot be described (user not found, unreadable /etc/passwd) is docker's 126, as a runtime refusal
+    let described = false;
     try {
+      const proc = await this.processSpec(s);
+      described = true;
       const h = await runExec(this.monitor, {
         containerId: s.ContainerID,
         execId: s.ID,
         dir: s.dir,
-        process: this.processSpec(s),
+        process: proc,
         terminal: s.Config.Tty,
         stdin: s.Config.AttachStdin,
         attach: !!session,
@@ -126,7 +125,7 @@ export class ExecService {
       return { ...(session ? { session } : {}), exit };
     } catch (err) {
       s.Running = false;
-      s.ExitCode = err instanceof RuntimeCreateError ? 126 : 125;
+      s.ExitCode = err instanceof RuntimeCreateError || !described ? 126 : 125;
       session?.close();
       fs.rmSync(s.dir, { recursive: true, force: true });
       throw err instanceof RuntimeCreateError ? err : new Error(messageOf(err));

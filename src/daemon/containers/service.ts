@@ -19,7 +19,7 @@ import type { NetworkAttachment, NetworkManager } from '../../network/index.js';
 import { generateSpec, LogRotator, rotatedFiles, Monitor, RuntimeCreateError, startFailureCode, readLog, type LogRecord, type ReadLogOptions } from '../../runtime/index.js';
 import { parseSignal } from '../../common/signals.js';
 import { ContainerStore } from './store.js';
-import { logMaxFile, logSizeMax, networkMode, portMappings, specOptions, writeEtcFiles } from './setup.js';
+import { logMaxFile, logSizeMax, makeWorkingDir, networkMode, portMappings, readUserDb, specOptions, writeEtcFiles } from './setup.js';
 import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
@@ -169,8 +169,11 @@ export class ContainerService {
         undo.push(() => attached.then(() => this.d.network.detach(id), () => this.d.network.detach(id)));
         const early: NetworkAttachment = { mode, netnsPath: await netns, ports: [] };
         lap('netns');
+        // docker makes the working directory before the runtime runs: inside the rootfs (a link in
+        // the path stays in it), where runc, resolving inside the container, then finds it
+        if (c.Config.WorkingDir) makeWorkingDir(rootfs, c.Config.WorkingDir);
         const etc = writeEtcFiles(dir, c, early);
-        const spec = generateSpec(specOptions(c, rootfs, early, etc));
+        const spec = generateSpec(specOptions(c, rootfs, await readUserDb(rootfs), early, etc));
         fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
         await this.d.monitor.delete(id, true);
         const pid = await this.d.monitor.create(id, dir, {

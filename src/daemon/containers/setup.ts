@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { invalidArgument } from '../../common/errors.js';
+import { ETC_FILE_MAX, InRootError, mkdirInRoot, readTextInRoot } from '../../common/inroot.js';
 import type { ImageRuntimeConfig } from '../../oci/image.js';
 import { parseSeccompOpt, resolveUser, seccompOption, type SpecOptions } from '../../runtime/index.js';
 import { hostModeHostsFile, parseExtraHost, resolvConfFile, type NetworkAttachment, type PortMapping } from '../../network/index.js';
@@ -189,10 +190,41 @@ export function logMaxFile(c: ContainerRecord): number {
   return n;
 }
 
-export function specOptions(c: ContainerRecord, rootfs: string, net: NetworkAttachment, etc: { hosts: string; hostname: string; resolvConf: string }): SpecOptions {
-  const passwd = readOr(path.join(rootfs, 'etc/passwd'), '');
-  const group = readOr(path.join(rootfs, 'etc/group'), '');
-  const user = resolveUser(c.Config.User, passwd, group);
+export interface UserDb {
+  passwd: string;
+  group: string;
+}
+
+/**
+ * The container's /etc/passwd and /etc/group, read inside its root filesystem
+ * (a link to a host file finds nothing there, as in docker; a missing file is
+ * empty). A FIFO, a device or a huge file is refused with an error: docker
+ * waits on a FIFO for ever.
+ */
+export async function readUserDb(rootfs: string): Promise<UserDb> {
+  const read = async (file: string) => {
+    try {
+      return (await readTextInRoot(rootfs, file, { maxBytes: ETC_FILE_MAX })) ?? '';
+    } catch (err) {
+      if (err instanceof InRootError) throw invalidArgument(`unable to read ${err.message}`);
+      throw err;
+    }
+  };
+  return { passwd: await read('/etc/passwd'), group: await read('/etc/group') };
+}
+
+/** mkdir -p of the container's working directory inside its root filesystem, owned by root (docker's rule). */
+export function makeWorkingDir(rootfs: string, dir: string): void {
+  try {
+    mkdirInRoot(rootfs, dir);
+  } catch (err) {
+    if (err instanceof InRootError) throw invalidArgument(`cannot create the working directory ${dir}: ${err.message}`);
+    throw err;
+  }
+}
+
+export function specOptions(c: ContainerRecord, rootfs: string, users: UserDb, net: NetworkAttachment, etc: { hosts: string; hostname: string; resolvConf: string }): SpecOptions {
+  const user = resolveUser(c.Config.User, users.passwd, users.group);
   let env = c.Config.Env ?? [];
   if (!env.some((e) => e.startsWith('PATH='))) env = [DEFAULT_PATH, ...env];
   env = mergeEnv([`HOSTNAME=${net.mode === 'host' ? os.hostname() : c.Config.Hostname}`], env);

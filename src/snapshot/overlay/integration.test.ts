@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { gzip, makeTar } from '../testtar.js';
 import { mountAll, unmount } from './mount.js';
 import { OverlaySnapshotter } from './snapshotter.js';
+import { readTextInRoot } from '../../common/inroot.js';
 
 function whyNot(): string | false {
   if (process.getuid?.() !== 0) return 'needs root to mount';
@@ -84,8 +85,8 @@ describe('overlay integration', { skip: whyNot() }, () => {
     assert.deepEqual(ls('.'), ['app', 'bin', 'etc', 'var']);
     assert.deepEqual(ls('etc'), ['hostname', 'passwd'], 'shadow is whited out');
     assert.deepEqual(ls('var/cache'), ['fresh'], 'the opaque dir hides layer 1 contents');
-    assert.equal(fs.readFileSync(path.join(rootfs, 'etc/passwd'), 'utf8'), 'root:x:0:0\n');
-    assert.equal(fs.readFileSync(path.join(rootfs, 'app/main.js'), 'utf8'), 'console.log(1)\n');
+    assert.equal(await readTextInRoot(rootfs, 'etc/passwd', { maxBytes: 1024 }), 'root:x:0:0\n');
+    assert.equal(await readTextInRoot(rootfs, 'app/main.js', { maxBytes: 1024 }), 'console.log(1)\n');
     assert.equal(fs.readlinkSync(path.join(rootfs, 'bin/ash')), 'sh');
 
     // Writes land in the container's own upperdir, never in the shared layers.
