@@ -259,6 +259,6 @@ export function specOptions(c: ContainerRecord, rootfs: string, users: UserDb, n
     ulimits: (h.Ulimits ?? []).map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
     seccomp: seccompOption(h.SecurityOpt, !!h.Privileged),
     noNewPrivileges: (h.SecurityOpt ?? []).some((o) => /^no-new-privileges([:=]true)?$/.test(o)),
-    ...addedSpecOptions(h, group, ociUser),
+    ...addedSpecOptions(h, users.group, ociUser),
   };
 }
