@@ -101,6 +101,8 @@ interface StageRun {
   signal: AbortSignal;
   /** the --cache-from source this stage took a step from: its later steps look only there */
   narrowed?: CacheSource;
+  /** a step of this stage missed the cache: the later ones are not looked up (docker's imageProber) */
+  busted?: boolean;
 }
 
 export class Solver {
@@ -297,8 +299,20 @@ export class Solver {
     this.slice.start = performance.now();
   }
 
+  /**
+   * The step from the cache, or undefined. As docker's legacy builder, once a
+   * step of a stage missed, the stage's later steps are not looked up: their
+   * keys chain on a state that was just made (a lookup per step was most of
+   * the cost of a long Dockerfile's first build).
+   */
   private async cached(key: string, origin: StepOrigin): Promise<State | undefined> {
-    if (this.opts.noCache) return undefined;
+    if (this.opts.noCache || this.stageRun.busted) return undefined;
+    const hit = await this.lookup(key, origin);
+    if (!hit) this.stageRun.busted = true;
+    return hit;
+  }
+
+  private async lookup(key: string, origin: StepOrigin): Promise<State | undefined> {
     if (this.opts.cacheFrom) return this.fromSources(key, origin);
     const rec = this.deps.cache.get(key);
     if (!rec) return undefined;
