@@ -182,6 +182,7 @@ export class Builder {
     this.cache = new BuildCache(deps.db, (err) => deps.log.warn('build cache: records could not be written', { error: messageOf(err) }));
     const m = this.cache.migration;
     if (m.droppedLegacy || m.vacuumed) deps.log.info('build cache: database upgraded', { droppedOldRecords: m.droppedLegacy, vacuumed: m.vacuumed });
+    if (m.vacuumError) deps.log.warn('build cache: could not turn auto_vacuum on (prune will not shrink berth.db)', { error: m.vacuumError });
     this.cacheMounts = new CacheMounts(path.join(deps.root, 'cache-mounts'));
     fs.mkdirSync(path.join(deps.root, 'tmp'), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.join(deps.root, 'cache-mounts'), { recursive: true, mode: 0o700 });

@@ -53,6 +53,8 @@ export interface CacheMigration {
   droppedLegacy: boolean;
   /** the database was rewritten once to turn auto_vacuum on */
   vacuumed: boolean;
+  /** why it could not be (e.g. no room for the copy VACUUM makes): prune then frees pages inside the file only */
+  vacuumError?: string;
 }
 
 export function cacheKey(parts: unknown[]): string {
@@ -132,16 +134,22 @@ export class BuildCache {
     const legacy = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_cache'").get() !== undefined;
     if (legacy) db.exec('DROP TABLE build_cache');
     let vacuumed = false;
+    let vacuumError: string | undefined;
     if (db.pragma('auto_vacuum', { simple: true }) !== AUTO_VACUUM_INCREMENTAL) {
       db.pragma('auto_vacuum = INCREMENTAL');
       // a new (empty) database takes the setting as it is; one with tables only through VACUUM
       if (db.pragma('auto_vacuum', { simple: true }) !== AUTO_VACUUM_INCREMENTAL) {
-        db.exec('VACUUM');
-        vacuumed = true;
+        try {
+          db.exec('VACUUM');
+          vacuumed = true;
+        } catch (err) {
+          // the daemon starts all the same; the next start tries again
+          vacuumError = err instanceof Error ? err.message : String(err);
+        }
       }
     }
     if (legacy && !vacuumed) db.pragma('incremental_vacuum');
-    return { droppedLegacy: legacy, vacuumed };
+    return { droppedLegacy: legacy, vacuumed, ...(vacuumError ? { vacuumError } : {}) };
   }
 
   getLink(key: string): LinkRecord | undefined {
