@@ -10,7 +10,8 @@
 // builder commits an image per step (about half a second per line on a 2-core
 // machine): each N is built once (cold, then warm), and only while the
 // estimate from the smaller N (linear, a lower bound) fits --docker-budget
-// seconds per build; a skipped N says so. The images docker built are removed.
+// seconds per build (0: docker not built at all); a skipped N says so. The
+// images docker built are removed.
 // Run as root: node dist/bench/dockerfile-lines.js [runs] [--ns 500,2000,8000] [--docker-budget 900]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -64,7 +65,7 @@ const ping = (p: PingStats | undefined) => (p ? `${p.p50Ms.toFixed(1)}/${p.p99Ms
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-bench-lines-'));
   const d = await new TestDaemon().start();
-  const dockerUp = existsSync(DOCKER_SOCK) && spawnSync('docker', ['-H', `unix://${DOCKER_SOCK}`, 'image', 'inspect', 'busybox:latest'], { stdio: 'ignore' }).status === 0;
+  const dockerUp = DOCKER_BUDGET_S > 0 && existsSync(DOCKER_SOCK) && spawnSync('docker', ['-H', `unix://${DOCKER_SOCK}`, 'image', 'inspect', 'busybox:latest'], { stdio: 'ignore' }).status === 0;
   const berth = (ctx: string, cold: boolean) => build(process.execPath, [BERTH, '-H', d.host, 'build', '-q', ...(cold ? ['--no-cache'] : []), ctx], {}, d.socket);
   const docker = (ctx: string, cold: boolean) => build('docker', ['-H', `unix://${DOCKER_SOCK}`, 'build', '-q', ...(cold ? ['--no-cache'] : []), ctx], { DOCKER_BUILDKIT: '0' }, DOCKER_SOCK);
   try {
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     const base = { cold: median(b.get(1)!.cold.map((s) => s.seconds)), warm: median(b.get(1)!.warm.map((s) => s.seconds)) };
     const dBase = { cold: dk.get(1)?.cold?.seconds, warm: dk.get(1)?.warm?.seconds };
     const perLine = (t: number | undefined, t1: number | undefined, n: number) => (t === undefined || t1 === undefined ? undefined : ((t - t1) / n) * 1000);
-    console.log(`FROM busybox + N ENV lines; berth: median of ${RUNS} runs; docker ${dockerUp ? 'legacy builder (DOCKER_BUILDKIT=0): 1 run' : 'not measured (no dockerd with busybox:latest)'}`);
+    console.log(`FROM busybox + N ENV lines; berth: median of ${RUNS} runs; docker ${dockerUp ? 'legacy builder (DOCKER_BUILDKIT=0): 1 run' : `not measured (${DOCKER_BUDGET_S > 0 ? 'no dockerd with busybox:latest' : '--docker-budget 0'})`}`);
     console.log(`fixed cost (a 1-line build): berth cold ${fmtS(base.cold)} warm ${fmtS(base.warm)}; docker cold ${fmtS(dBase.cold)} warm ${fmtS(dBase.warm)}`);
     console.log('');
     console.log('N       berth cold   per line    berth warm   per line    docker cold  per line    docker warm  per line    cold docker/berth');
@@ -127,10 +128,11 @@ async function main(): Promise<void> {
       console.log(cells.join(' '));
       if (x?.skipped) console.log(`        docker: ${x.skipped}`);
     }
-    const first = NS[0]!;
+    // the two largest N: at a small N the fixed cost and the machine's noise outweigh the lines
     const last = NS.at(-1)!;
-    const growth = berthPerLine.get(last)! / berthPerLine.get(first)!;
-    console.log(`\nlinear? berth's time per line (cold) at N=${last} / at N=${first}: ${growth.toFixed(2)} (1 = linear; a quadratic build grows ${(last / first).toFixed(0)}x)`);
+    const prev = NS.at(-2) ?? NS[0]!;
+    const growth = berthPerLine.get(last)! / berthPerLine.get(prev)!;
+    console.log(`\nlinear? berth's time per line (cold) at N=${last} / at N=${prev}: ${growth.toFixed(2)} (1 = linear; a quadratic build grows ${(last / prev).toFixed(0)}x)`);
     console.log('\n_ping latency during the builds, p50/p99/max ms (berth: the worst run of each)');
     console.log('N       berthd cold          berthd warm          dockerd cold         dockerd warm');
     const worst = (xs: Sample[]) => xs.reduce((a, s) => (s.ping.p99Ms > a.ping.p99Ms ? s : a)).ping;
