@@ -24,7 +24,7 @@ import { IgnoreMatcher, parseDockerignore } from './context/dockerignore.js';
 import type { Executor } from '../runtime/index.js';
 import { buildNetworkMode, type BuildNetworks } from './network.js';
 import { buildGraph } from './graph.js';
-import { BuildArgs, parseStages, platformArgs } from './instructions/index.js';
+import { BuildArgs, parseStagesSliced, platformArgs } from './instructions/index.js';
 import { CacheMounts } from './run.js';
 import { Solver } from './solver.js';
 import { serializeConfig } from './state.js';
@@ -173,7 +173,7 @@ function applyIgnore(dir: string, m: IgnoreMatcher): void {
  *       secrets/<id>      --secret files, 0400, bind-mounted read-only into a RUN
  *       build-<hex>/      a step's rootfs mount point; view-<hex>/ for --from
  *     cache-mounts/<h>/   RUN --mount=type=cache directories, by id
- *   berth.db: table build_cache (key → config and layers after a step),
+ *   berth.db: table build_steps (key → the step's history entry and layer, see cache.ts),
  *             table build_link_cache (--link key → the layer blob and diff ID)
  */
 export class Builder {
@@ -181,7 +181,10 @@ export class Builder {
   private readonly cacheMounts: CacheMounts;
 
   constructor(private readonly deps: BuilderDeps) {
-    this.cache = new BuildCache(deps.db);
+    this.cache = new BuildCache(deps.db, (err) => deps.log.warn('build cache: records could not be written', { error: messageOf(err) }));
+    const m = this.cache.migration;
+    if (m.droppedLegacy || m.vacuumed) deps.log.info('build cache: database upgraded', { droppedOldRecords: m.droppedLegacy, vacuumed: m.vacuumed });
+    if (m.vacuumError) deps.log.warn('build cache: could not turn auto_vacuum on (prune will not shrink berth.db)', { error: m.vacuumError });
     this.cacheMounts = new CacheMounts(path.join(deps.root, 'cache-mounts'));
     fs.mkdirSync(path.join(deps.root, 'tmp'), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.join(deps.root, 'cache-mounts'), { recursive: true, mode: 0o700 });
@@ -267,7 +270,7 @@ export class Builder {
         const ignoreText = await readDockerignore(ctxDir);
         if (ignoreText !== undefined) applyIgnore(ctxDir, new IgnoreMatcher(parseDockerignore(ignoreText)));
 
-        const df = parseStages(dockerfileText, path.posix.basename(req.dockerfile) || 'Dockerfile');
+        const df = await parseStagesSliced(dockerfileText, path.posix.basename(req.dockerfile) || 'Dockerfile');
         const args = new BuildArgs(req.buildArgs, df.metaArgs, platformArgs({ os: 'linux', arch }), df.escape);
         const graph = buildGraph(df, req.target, args.meta);
         const sde = req.buildArgs.get('SOURCE_DATE_EPOCH');

@@ -5,7 +5,8 @@
 
 import { invalidArgument } from '../common/errors.js';
 import type { ImageRuntimeConfig } from '../oci/image.js';
-import { expansionEnv, parseSingle } from './instructions/index.js';
+import { parseSingle } from './instructions/index.js';
+import { ConfigEnv } from './envindex.js';
 import { applyMetadata, type MetaState } from './metadata.js';
 
 const VALID = new Set(['cmd', 'entrypoint', 'env', 'expose', 'label', 'onbuild', 'stopsignal', 'user', 'volume', 'workdir', 'healthcheck']);
@@ -19,7 +20,7 @@ export function applyChanges(base: ImageRuntimeConfig, changes: readonly string[
     if (!VALID.has(word.toLowerCase())) throw invalidArgument(`${word.toUpperCase()} is not a valid change command`);
     try {
       const ins = parseSingle(line, 'change');
-      applyMetadata(st, ins, expansionEnv(new Map(), st.cfg.Env ?? []), '\\');
+      applyMetadata(st, ins, new ConfigEnv(new Map(), st.cfg), '\\');
     } catch (err) {
       throw invalidArgument(`--change "${line}": ${err instanceof Error ? ((err as { detail?: string }).detail ?? err.message) : String(err)}`);
     }

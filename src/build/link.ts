@@ -20,7 +20,7 @@ import type { ImageService } from '../image/index.js';
 import type { BuildCache } from './cache.js';
 import type { CopyStepPlan } from './copystep.js';
 import { withLinkLayer, type LayerResult } from './layers.js';
-import type { State } from './state.js';
+import { addLayer, type State } from './state.js';
 
 export interface LinkDeps {
   images: ImageService;
@@ -45,8 +45,7 @@ async function cachedLink(deps: LinkDeps, linkKey: string): Promise<LayerResult 
 }
 
 function stack(st: State, res: LayerResult): void {
-  st.layers.push(res.descriptor);
-  st.config.rootfs = { type: 'layers', diff_ids: [...st.config.rootfs.diff_ids, res.diffId] };
+  addLayer(st, res.descriptor, res.diffId);
 }
 
 /**

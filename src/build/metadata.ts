@@ -1,10 +1,16 @@
 // The instructions that only change the image config (ENV, LABEL, CMD, ...),
 // applied as docker does, with the history text of docker's legacy builder
 // ("/bin/sh -c #(nop)  ENV A=1").
+//
+// The lists and maps an instruction adds to (Env, Labels, ExposedPorts,
+// Volumes, OnBuild) are changed in place: a build's states share them along a
+// stage (state.ts), and copying them for each step made a long Dockerfile
+// quadratic. Callers hand in a config of their own.
 import * as path from 'node:path';
 import type { ImageRuntimeConfig } from '../oci/image.js';
 import { expandWord, expandWords, type Env } from './parser/index.js';
 import type { Instruction } from './instructions/index.js';
+import { envSet } from './envindex.js';
 
 export class MetadataError extends Error {}
 
@@ -27,17 +33,6 @@ export function parseDuration(s: string, flag: string): number {
   let total = 0;
   for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * mult[m[2]!]!;
   return Math.round(total);
-}
-
-function setEnv(env: string[], k: string, v: string): string[] {
-  const out = env.filter((e) => e.split('=', 1)[0] !== k);
-  const i = env.findIndex((e) => e.split('=', 1)[0] === k);
-  if (i >= 0) {
-    const copy = [...env];
-    copy[i] = `${k}=${v}`;
-    return copy;
-  }
-  return [...out, `${k}=${v}`];
 }
 
 function expandPorts(p: string): string[] {
@@ -70,21 +65,20 @@ export function applyMetadata(st: MetaState, ins: Instruction, env: Env, esc: st
   const x = (s: string) => expandWord(s, env, esc);
   switch (ins.kind) {
     case 'env': {
-      let e = cfg.Env ?? [];
+      // `env` reads the config's list (envindex.ts ConfigEnv): a later pair sees an earlier one
+      const e = (cfg.Env ??= []);
       const parts: string[] = [];
       for (const [k, v] of ins.pairs) {
         const key = x(k);
         const val = x(v);
         if (!key) throw new MetadataError('ENV names can not be blank');
-        e = setEnv(e, key, val);
+        envSet(e, key, val);
         parts.push(`${key}=${val}`);
-        (env as Map<string, string>).set(key, val);
       }
-      cfg.Env = e;
       return nop(shell, `ENV ${parts.join(' ')}`);
     }
     case 'label': {
-      const labels = { ...(cfg.Labels ?? {}) };
+      const labels = (cfg.Labels ??= {});
       const parts: string[] = [];
       for (const [k, v] of ins.pairs) {
         const key = x(k);
@@ -93,7 +87,6 @@ export function applyMetadata(st: MetaState, ins: Instruction, env: Env, esc: st
         labels[key] = val;
         parts.push(`${key}=${val}`);
       }
-      cfg.Labels = labels;
       return nop(shell, `LABEL ${parts.join(' ')}`);
     }
     case 'cmd':
@@ -109,13 +102,12 @@ export function applyMetadata(st: MetaState, ins: Instruction, env: Env, esc: st
       return nop(shell, `ENTRYPOINT ${goQuoteList(args)}`);
     }
     case 'expose': {
-      const ports: Record<string, object> = { ...(cfg.ExposedPorts ?? {}) };
+      const ports = (cfg.ExposedPorts ??= {});
       const shown: string[] = [];
       for (const w of ins.ports) for (const p of expandWords(w, env, esc)) for (const q of expandPorts(p)) {
         ports[q] = {};
         shown.push(q);
       }
-      cfg.ExposedPorts = ports;
       return nop(shell, `EXPOSE ${ins.ports.map((p) => x(p)).join(' ')}`);
     }
     case 'workdir': {
@@ -136,7 +128,7 @@ export function applyMetadata(st: MetaState, ins: Instruction, env: Env, esc: st
       st.author = x(ins.value);
       return nop(shell, `MAINTAINER ${st.author}`);
     case 'volume': {
-      const vols: Record<string, object> = { ...(cfg.Volumes ?? {}) };
+      const vols = (cfg.Volumes ??= {});
       const list: string[] = [];
       for (const v of ins.paths) {
         const e = x(v).trim();
@@ -144,14 +136,13 @@ export function applyMetadata(st: MetaState, ins: Instruction, env: Env, esc: st
         vols[e] = {};
         list.push(e);
       }
-      cfg.Volumes = vols;
       return nop(shell, `VOLUME [${list.join(' ')}]`);
     }
     case 'shell':
       cfg.Shell = [...ins.shell];
       return nop(shell, `SHELL [${ins.shell.join(' ')}]`);
     case 'onbuild':
-      cfg.OnBuild = [...(cfg.OnBuild ?? []), ins.expression];
+      (cfg.OnBuild ??= []).push(ins.expression);
       return nop(shell, `ONBUILD ${ins.expression}`);
     case 'healthcheck': {
       if (ins.test === null) {

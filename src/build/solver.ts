@@ -3,27 +3,36 @@
 // step at a time within a stage. Each step first computes its cache key
 // (parent key + instruction after expansion + what it sees); a usable cache
 // record is reused ("---> Using cache"), otherwise the step runs and is recorded.
+//
+// A step costs what it adds, not the size of what came before (a Dockerfile
+// of thousands of lines builds in linear time): states share their lists
+// along a stage (state.ts), variables are read through an index (envindex.ts),
+// a cache record holds only the step's own history entry and layer (cache.ts),
+// and only a stage's last step prints a digest of the whole config. Steps that
+// await nothing slow (cached or config-only ones) hand the event loop back
+// every few ms, so that the daemon's other requests are answered meanwhile.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Digest } from '../common/digest.js';
 import { isKind, wrap } from '../common/errors.js';
 import { formatReference, parseReference, withDefaultTag } from '../common/reference.js';
 import type { ImageService } from '../image/index.js';
-import type { ImageConfig } from '../oci/image.js';
+import type { ImageRuntimeConfig } from '../oci/image.js';
 import type { BuildCache } from './cache.js';
 import { cacheKey } from './cache.js';
 import type { Executor } from '../runtime/index.js';
 import type { BuildNetworkMode, BuildNetworkSession } from './network.js';
 import { resolveStageRef, type BuildGraph } from './graph.js';
-import { BuildArgs, expansionEnv, parseSingle, type Dockerfile, type Instruction, type RunMount, type Stage } from './instructions/index.js';
+import { BuildArgs, parseSingle, type Dockerfile, type Instruction, type RunMount, type Stage } from './instructions/index.js';
 import { layersPresent, mountView, withLayer } from './layers.js';
+import { ConfigEnv } from './envindex.js';
 import { applyMetadata, DEFAULT_PATH, DEFAULT_SHELL, nop, type MetaState } from './metadata.js';
 import { expandWord } from './parser/index.js';
 import { mkdirInRoot, lookupIds, resolveInRoot } from './rootfs.js';
 import { treeDigest } from './treedigest.js';
 import { chainIds } from '../snapshot/index.js';
 import { CacheMounts, containerId, HEREDOC_DIR, prepareMounts, progressWriter, removeCreated, runCommand, RunError } from './run.js';
-import { addHistory, cloneState, configId, timestamp, type State } from './state.js';
+import { addHistory, addLayer, configId, copyState, nextState, timestamp, type State } from './state.js';
 import { copyStep, type CopyStepEnv } from './copystep.js';
 import { runStages, StageCancelled } from './schedule.js';
 import { matchCacheFrom, type CacheSource } from './cachefrom.js';
@@ -80,6 +89,9 @@ export type { Emit } from './events.js';
 /** How many stages build at once. */
 export const PARALLEL_STAGES = 4;
 
+/** The longest stretch of steps (ms) before the event loop gets a turn. */
+const SLICE_MS = 4;
+
 /** What belongs to the stage being built (stages run concurrently). */
 interface StageRun {
   index: number;
@@ -90,6 +102,8 @@ interface StageRun {
   signal: AbortSignal;
   /** the --cache-from source this stage took a step from: its later steps look only there */
   narrowed?: CacheSource;
+  /** a step of this stage missed the cache: the later ones are not looked up (docker's imageProber) */
+  busted?: boolean;
 }
 
 /** A pull that failed, in BuildKit's words: the image it was for and what failed. */
@@ -119,6 +133,8 @@ export class Solver {
   private readonly presentBlobs = new Set<string>();
   /** content digests of bind-mount sources in the context (which does not change during a build) */
   private readonly contextDigests = new Map<string, Promise<string>>();
+  /** when the event loop last had a turn (shared by the stages, which run on one thread) */
+  private readonly slice = { start: performance.now() };
 
   constructor(
     private readonly deps: SolverDeps,
@@ -201,7 +217,7 @@ export class Solver {
     if (r.stage) {
       const st = this.results.get(r.stage.index);
       if (!st) throw new Error(`stage ${r.stage.name ?? r.stage.index} has not been built`);
-      return cloneState(st);
+      return copyState(st);
     }
     const img = await this.image(r.image!);
     await this.deps.images.unpack(img.config, img.manifest.layers);
@@ -268,7 +284,9 @@ export class Solver {
     }
     st.config.config.OnBuild = null;
     let isTrigger = triggers.length;
-    for (const ins of [...instructions, ...s.instructions]) {
+    const all = [...instructions, ...s.instructions];
+    for (const [i, ins] of all.entries()) {
+      await this.breathe();
       this.checkCancelled();
       if (isTrigger-- <= 0) this.header(ins.node.original);
       try {
@@ -278,24 +296,49 @@ export class Solver {
         throw this.atLine(err, instructions.includes(ins) ? s.node.startLine : ins.node.startLine);
       }
       meta.cfg = st.config.config!;
-      if (isTrigger < 0) this.done(st);
+      // The image ID (a digest of the whole config) costs the size of the config: it is shown for
+      // the stage's result; a step within the stage (an image nothing keeps) shows the start of its
+      // cache key, which names its result as well.
+      if (isTrigger < 0) this.done(st, i === all.length - 1 ? undefined : st.key.slice(0, 12));
     }
     return st;
   }
 
+  /** Give the event loop a turn once the steps since the last one took SLICE_MS. */
+  private async breathe(): Promise<void> {
+    if (performance.now() - this.slice.start < SLICE_MS) return;
+    await new Promise<void>((r) => setImmediate(r));
+    this.slice.start = performance.now();
+  }
+
+  /**
+   * The step from the cache, or undefined. As docker's legacy builder, once a
+   * step of a stage missed, the stage's later steps are not looked up: their
+   * keys chain on a state that was just made (a lookup per step was most of
+   * the cost of a long Dockerfile's first build).
+   */
   private async cached(key: string, origin: StepOrigin): Promise<State | undefined> {
-    if (this.opts.noCache) return undefined;
+    if (this.opts.noCache || this.stageRun.busted) return undefined;
+    const hit = await this.lookup(key, origin);
+    if (!hit) this.stageRun.busted = true;
+    return hit;
+  }
+
+  private async lookup(key: string, origin: StepOrigin): Promise<State | undefined> {
     if (this.opts.cacheFrom) return this.fromSources(key, origin);
     const rec = this.deps.cache.get(key);
     if (!rec) return undefined;
-    const config = JSON.parse(rec.config) as ImageConfig;
-    const layers = JSON.parse(rec.layers) as State['layers'];
-    if (!(await layersPresent(this.deps.images, layers, config.rootfs.diff_ids, this.presentBlobs))) {
+    // the state so far is there (its layers were checked or made): the record's own layer must be too
+    if (rec.layer && !(await layersPresent(this.deps.images, [rec.layer.descriptor], [...origin.base.config.rootfs.diff_ids, rec.layer.diffId], this.presentBlobs))) {
       this.deps.cache.delete(key);
       return undefined;
     }
     this.usingCache();
-    return { config, layers, key };
+    const st = nextState(origin.base);
+    st.key = key;
+    if (rec.layer) addLayer(st, rec.layer.descriptor, rec.layer.diffId);
+    addHistory(st, rec.entry);
+    return st;
   }
 
   /** --cache-from: take the step from a source image whose history matches (docker's ImageCache). */
@@ -308,7 +351,7 @@ export class Solver {
     if (!unpacking) this.unpacked.set(src.id, (unpacking = this.deps.images.unpack(src.config, src.layers)));
     await unpacking;
     if ((origin.parent.config.history ?? []).length + 1 < (src.config.history ?? []).length) run.narrowed = src;
-    const st = cloneState(origin.base);
+    const st = nextState(origin.base);
     st.key = key;
     if ((origin.parent.config.history ?? []).length + 1 === (src.config.history ?? []).length) {
       // the source's last step: docker's ImageCache gives the source image itself (its config, its ID)
@@ -318,28 +361,32 @@ export class Solver {
       this.usingCache();
       return this.record(st);
     }
-    if (hit.layer) {
-      st.layers.push(hit.layer.descriptor);
-      st.config.rootfs = { type: 'layers', diff_ids: [...st.config.rootfs.diff_ids, hit.layer.diffId] };
-    }
+    if (hit.layer) addLayer(st, hit.layer.descriptor, hit.layer.diffId);
     addHistory(st, structuredClone(hit.entry));
     this.usingCache();
     return this.record(st);
   }
 
+  /** Record the step that made `st`: its history entry, and its layer when the entry says it made one. */
   private record(st: State): State {
-    this.deps.cache.put(st.key, { config: JSON.stringify(st.config), layers: JSON.stringify(st.layers) });
+    const entry = st.config.history!.at(-1)!;
+    const diffId = st.config.rootfs.diff_ids.at(-1);
+    const descriptor = st.layers.at(-1);
+    if (!entry.empty_layer && !(diffId && descriptor)) throw new Error('a step that made a layer has none');
+    this.deps.cache.put(st.key, { entry, ...(entry.empty_layer ? {} : { layer: { descriptor: descriptor!, diffId: diffId! } }) });
     return st;
   }
 
   private async instruction(s: Stage, prev: State, ins: Instruction, declared: Map<string, string>, meta: MetaState): Promise<State> {
     const cfg = prev.config.config!;
-    const env = expansionEnv(declared, cfg.Env ?? []);
+    const env = new ConfigEnv(declared, cfg);
     const created = timestamp(this.opts.epoch);
     if (ins.kind === 'arg') {
       const shown: string[] = [];
-      for (const a of ins.args) {
-        const v = this.args.declare(a.name, a.value === undefined ? undefined : expandWord(a.value, env, this.df.escape));
+      // every value sees the variables as they were before this ARG
+      const values = ins.args.map((a) => (a.value === undefined ? undefined : expandWord(a.value, env, this.df.escape)));
+      for (const [i, a] of ins.args.entries()) {
+        const v = this.args.declare(a.name, values[i]);
         if (v !== undefined) declared.set(a.name, v);
         shown.push(v === undefined ? a.name : `${a.name}=${v}`);
       }
@@ -355,7 +402,7 @@ export class Solver {
       const key = linkKey ? cacheKey([prev.key, 'link', linkKey]) : cacheKey([prev.key, r.createdBy, r.keyParts]);
       const hit = await this.cached(key, { parent: prev, base: prev, createdBy: r.createdBy, ...(r.comment ? { comment: r.comment } : {}) });
       if (hit) return hit;
-      const st = cloneState(prev);
+      const st = nextState(prev);
       st.key = key;
       const layer = linkKey
         ? await linkedLayer({ images: this.deps.images, cache: this.deps.cache, tmp: this.deps.tmp, epoch: this.opts.epoch, noCache: this.opts.noCache, emit: (t) => this.usingCache(t) }, st, linkKey, r)
@@ -363,9 +410,9 @@ export class Solver {
       addHistory(st, { created, created_by: r.createdBy, ...(r.comment ? { comment: r.comment } : {}), ...(layer ? {} : { empty_layer: true }) });
       return this.record(st);
     }
-    const next = cloneState(prev);
+    const next = nextState(prev);
     const m: MetaState = { cfg: next.config.config!, cmdSet: meta.cmdSet, ...(next.config.author ? { author: next.config.author } : {}) };
-    const createdBy = applyMetadata(m, ins, new Map(env), this.df.escape);
+    const createdBy = applyMetadata(m, ins, new ConfigEnv(declared, m.cfg), this.df.escape);
     if (createdBy === undefined) throw new Error(`instruction ${ins.kind} is not handled`);
     if (m.author) next.config.author = m.author;
     return this.metaStep(next, createdBy, created, prev);
@@ -376,7 +423,7 @@ export class Solver {
     const key = cacheKey([parent.key, createdBy]);
     const hit = await this.cached(key, { parent, base: st, createdBy });
     if (hit) return hit;
-    const next = cloneState(st);
+    const next = nextState(st);
     next.key = key;
     addHistory(next, { created, created_by: createdBy, empty_layer: true });
     return this.record(next);
@@ -390,13 +437,12 @@ export class Solver {
       await work(rootfs);
     }, mountpoints);
     if (!res) return false;
-    st.layers.push(res.descriptor);
-    st.config.rootfs = { type: 'layers', diff_ids: [...st.config.rootfs.diff_ids, res.diffId as Digest] };
+    addLayer(st, res.descriptor, res.diffId as Digest);
     return true;
   }
 
-  private bindSources(mounts: readonly RunMount[], declared: Map<string, string>, env: string[]): Promise<string[]> {
-    return bindSourceKeys(mounts, this.contextDir, this.contextDigests, (from) => this.refState(expandWord(from, expansionEnv(declared, env), this.df.escape), this.stageIndex));
+  private bindSources(mounts: readonly RunMount[], declared: Map<string, string>, cfg: ImageRuntimeConfig): Promise<string[]> {
+    return bindSourceKeys(mounts, this.contextDir, this.contextDigests, (from) => this.refState(expandWord(from, new ConfigEnv(declared, cfg), this.df.escape), this.stageIndex));
   }
 
   private async runStep(prev: State, ins: Extract<Instruction, { kind: 'run' }>, declared: Map<string, string>, created: string): Promise<State> {
@@ -409,7 +455,7 @@ export class Solver {
     const argPairs = [...declared].filter(([k]) => !names.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
     const createdBy = (argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : '') + argv.join(' ');
     const mountSpec = ins.mounts.map((m) => ({ ...m }));
-    const bound = await this.bindSources(ins.mounts, declared, cfg.Env ?? []);
+    const bound = await this.bindSources(ins.mounts, declared, cfg);
     const key = cacheKey([prev.key, 'run', createdBy, env, cfg.User ?? '', cfg.WorkingDir ?? '', ins.network, mountSpec, ...(bound.length ? [bound] : []), ...(script ? [script.content] : [])]);
     // created_by does not show --mount and --network, nor a #! heredoc's
     // script: the history comment names them (and what a bind mount shows),
@@ -423,7 +469,7 @@ export class Solver {
     if (!executor) throw new RunError('RUN is not available: this berthd has no OCI runtime to run build steps with');
     const id = containerId();
     this.chatter(` ---> Running in ${id.slice(0, 12)}\n`);
-    const st = cloneState(prev);
+    const st = nextState(prev);
     st.key = key;
     const proxies = this.args.proxies();
     // docker's daemon gives every container HOSTNAME (HOME comes from the runtime, from the user's passwd entry)
@@ -457,7 +503,7 @@ export class Solver {
           cacheDirs.set(m.id!, held.dir);
         }
         const prepared = await prepareMounts(rootfs, ins.mounts, executor, {
-          bindRoot: async (from) => (from === undefined ? this.contextDir : viewOf(expandWord(from, expansionEnv(declared, cfg.Env ?? []), this.df.escape))),
+          bindRoot: async (from) => (from === undefined ? this.contextDir : viewOf(expandWord(from, new ConfigEnv(declared, cfg), this.df.escape))),
           cacheDir: async (m) => cacheDirs.get(m.id!)!,
           secret: (sid) => this.opts.secrets.get(sid),
         });

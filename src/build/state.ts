@@ -1,6 +1,16 @@
 // A stage's state between steps: the image config so far, the layer
 // descriptors, and the cache key that names this exact state.
+//
+// A stage is a chain: each step extends the state the previous step left and
+// that state is not used again. So the next state shares the previous one's
+// growing parts (history, Env, Labels, ..., layers, diff IDs) and a step
+// appends to them in place: a step costs what it adds, not the size of the
+// config so far (copying them made a long Dockerfile quadratic). Only the
+// small objects a step replaces fields of are copied. Whatever keeps a state
+// beyond the next step (a finished stage that another stage builds on) takes
+// a copy of its own (copyState).
 import { createHash } from 'node:crypto';
+import type { Digest } from '../common/digest.js';
 import type { Descriptor, HistoryEntry, ImageConfig } from '../oci/image.js';
 
 export interface State {
@@ -42,9 +52,30 @@ export function configId(c: ImageConfig): string {
 }
 
 export function addHistory(st: State, entry: HistoryEntry): void {
-  st.config.history = [...(st.config.history ?? []), entry];
+  (st.config.history ??= []).push(entry);
 }
 
-export function cloneState(s: State): State {
+/** Append a layer the step made (or took from a cache) to `st`. */
+export function addLayer(st: State, descriptor: Descriptor, diffId: Digest): void {
+  st.layers.push(descriptor);
+  st.config.rootfs.diff_ids.push(diffId);
+}
+
+/**
+ * The state the next step of the chain starts from: `prev` must not be used
+ * once the step changed the result (they share their lists, see above). The
+ * `image` identity is not carried over: a step makes a new image.
+ */
+export function nextState(prev: State): State {
+  const c = prev.config;
+  return {
+    config: { ...c, ...(c.config ? { config: { ...c.config } } : {}), rootfs: { ...c.rootfs, diff_ids: c.rootfs.diff_ids } },
+    layers: prev.layers,
+    key: prev.key,
+  };
+}
+
+/** A state of its own, sharing nothing with `s` (for a stage built on another's result). */
+export function copyState(s: State): State {
   return { config: structuredClone(s.config), layers: [...s.layers], key: s.key };
 }

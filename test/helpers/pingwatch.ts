@@ -13,6 +13,7 @@ export interface PingStats {
   failed: number;
   maxMs: number;
   p99Ms: number;
+  p50Ms: number;
 }
 
 /**
@@ -31,8 +32,8 @@ const lat = [];
 let failed = 0, pending = null, stopped = false;
 function report() {
   const s = [...lat].sort((a, b) => a - b);
-  const p99 = s.length ? s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] : 0;
-  process.stdout.write(JSON.stringify({ count: lat.length, failed, maxMs: s.length ? s[s.length - 1] : 0, p99Ms: p99 }));
+  const q = (f) => (s.length ? s[Math.min(s.length - 1, Math.floor(s.length * f))] : 0);
+  process.stdout.write(JSON.stringify({ count: lat.length, failed, maxMs: s.length ? s[s.length - 1] : 0, p99Ms: q(0.99), p50Ms: q(0.5) }));
   process.exit(0);
 }
 function once() {
@@ -70,7 +71,7 @@ export class PingWatch {
     const t = setTimeout(() => this.proc.kill('SIGKILL'), PING_STALL_MS + 5000);
     await done;
     clearTimeout(t);
-    return JSON.parse(this.out || '{"count":0,"failed":1,"maxMs":0,"p99Ms":0}') as PingStats;
+    return JSON.parse(this.out || '{"count":0,"failed":1,"maxMs":0,"p99Ms":0,"p50Ms":0}') as PingStats;
   }
 }
 

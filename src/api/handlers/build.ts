@@ -118,8 +118,9 @@ export function buildRoutes(r: Router): void {
   });
 
   r.add('POST', '/build/prune', async (ctx) => {
-    const n = ctx.daemon.builder.cache.clear();
-    const body = JSON.stringify({ CachesDeleted: [], SpaceReclaimed: 0, Records: n }) + '\n';
+    // SpaceReclaimed: what the database files really shrank by
+    const r = await ctx.daemon.builder.cache.prune();
+    const body = JSON.stringify({ CachesDeleted: [], SpaceReclaimed: r.reclaimed, Records: r.records }) + '\n';
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(body);
   });

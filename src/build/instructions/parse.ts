@@ -1,6 +1,6 @@
 // Parser nodes → typed instructions grouped in stages, with each
 // instruction's flags validated (docker's "Unknown flag" errors).
-import { DockerfileError, parseDockerfile, type Node } from '../parser/index.js';
+import { DockerfileError, drain, parseDockerfile, parseSteps, type Node } from '../parser/index.js';
 import { parseMount } from './mounts.js';
 import type { CopyLike, Dockerfile, Instruction, Stage } from './types.js';
 
@@ -151,7 +151,28 @@ function toInstruction(n: Node, file: string, esc: string): Instruction {
 
 /** Parse a Dockerfile into stages of typed instructions. */
 export function parseStages(source: string, file = 'Dockerfile'): Dockerfile {
-  const { nodes, directives } = parseDockerfile(source, file);
+  return drain(stageSteps(source, file));
+}
+
+/**
+ * parseStages for the daemon: the event loop gets a turn every `sliceMs`
+ * (a Dockerfile of thousands of lines takes a while to parse).
+ */
+export async function parseStagesSliced(source: string, file = 'Dockerfile', sliceMs = 4): Promise<Dockerfile> {
+  const g = stageSteps(source, file);
+  let start = performance.now();
+  for (let n = 0; ; n++) {
+    const r = g.next();
+    if (r.done) return r.value;
+    if ((n & 63) === 0 && performance.now() - start >= sliceMs) {
+      await new Promise<void>((res) => setImmediate(res));
+      start = performance.now();
+    }
+  }
+}
+
+function* stageSteps(source: string, file: string): Generator<void, Dockerfile> {
+  const { nodes, directives } = yield* parseSteps(source, file);
   const df: Dockerfile = { metaArgs: [], stages: [], escape: directives.escape, file };
   let stage: Stage | undefined;
   for (const n of nodes) {
@@ -176,6 +197,7 @@ export function parseStages(source: string, file = 'Dockerfile'): Dockerfile {
       continue;
     }
     stage.instructions.push(ins);
+    yield;
   }
   if (df.stages.length === 0) throw new InstructionError(file, 0, 0, 'the Dockerfile (' + file + ') cannot be empty');
   return df;

@@ -19,7 +19,25 @@ interface Line {
   no: number;
 }
 
+/** Parse a whole Dockerfile at once. */
 export function parseDockerfile(source: string, file = 'Dockerfile'): ParseResult {
+  return drain(parseSteps(source, file));
+}
+
+/** Run a step-wise parse to its end. */
+export function drain<T>(g: Generator<void, T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The parse, one instruction per step: a caller that must not hold the event
+ * loop for long (the daemon, with a Dockerfile of thousands of lines) can
+ * pause between steps.
+ */
+export function* parseSteps(source: string, file = 'Dockerfile'): Generator<void, ParseResult> {
   const text = source.replace(/^\uFEFF/, '');
   const lines: Line[] = text.split('\n').map((t, i) => ({ text: t.replace(/\r$/, ''), no: i + 1 }));
   if (lines.length && lines[lines.length - 1]!.text === '') lines.pop();
@@ -96,6 +114,7 @@ export function parseDockerfile(source: string, file = 'Dockerfile'): ParseResul
       }
     }
     nodes.push(node);
+    yield;
   }
   return { directives, nodes, warnings };
 }
