@@ -24,6 +24,7 @@ import { register as logs } from './commands/logs.js';
 import { register as exec } from './commands/exec.js';
 import { register as attach } from './commands/attach.js';
 import { registerKill, registerRestart, registerRm, registerStart, registerStop, registerWait } from './commands/lifecycle.js';
+import { registerPause, registerPort, registerRename, registerTop } from './commands/container-ops.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -86,6 +87,10 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
     registerRestart(p, ctx);
     registerKill(p, ctx);
     registerWait(p, ctx);
+    registerPause(p, ctx);
+    registerRename(p, ctx);
+    registerTop(p, ctx);
+    registerPort(p, ctx);
   };
   containerCommands(program);
   ps(program, ctx);

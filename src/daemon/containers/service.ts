@@ -23,6 +23,7 @@ import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
 import { createContainer } from './create.js';
+import { pause, rename, thawAfterSignal, top, unpause, type OpsDeps, type TopResult } from './ops.js';
 import { ZERO_TIME, type ContainerRecord, type CreateRequest } from './types.js';
 
 export interface ContainerServiceDeps {
@@ -257,7 +258,7 @@ export class ContainerService {
       this.d.log.warn('unmount failed', { id: id.slice(0, 12), err: messageOf(err) });
     }
     const restart = this.restarts.shouldRestart(c, code);
-    c.State = { ...c.State, Status: restart ? 'restarting' : 'exited', Running: false, Restarting: restart, Pid: 0, ExitCode: code, OOMKilled: oomKilled, Error: error, FinishedAt: at.toISOString() };
+    c.State = { ...c.State, Status: restart ? 'restarting' : 'exited', Running: false, Paused: false, Restarting: restart, Pid: 0, ExitCode: code, OOMKilled: oomKilled, Error: error, FinishedAt: at.toISOString() };
     this.d.store.save(c);
     this.d.log.info('container exited', { id: id.slice(0, 12), code, oomKilled });
     this.d.log.debug('container exit timing (ms)', { id: id.slice(0, 12), total: Math.round(performance.now() - t0) });
@@ -302,6 +303,7 @@ export class ContainerService {
     const exited = this.wait(c.Id, 'next-exit');
     const t = timeout ?? c.Config.StopTimeout ?? 10;
     await this.d.monitor.kill(c.Id, signal || this.stopSignal(c)).catch(() => {});
+    await this.thaw(c);
     if (t >= 0) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), t * 1000)))]);
@@ -320,6 +322,32 @@ export class ContainerService {
     this.d.store.save(c);
     const sig = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
     await this.d.monitor.kill(c.Id, sig);
+    await this.thaw(c);
+  }
+
+  /** A paused container thawed after a signal, as dockerd's kill does (see ops.ts). */
+  private async thaw(c: ContainerRecord): Promise<void> {
+    await thawAfterSignal(this.ops, c).catch((err: unknown) => this.d.log.warn('cannot unpause container', { id: c.Id.slice(0, 12), err: messageOf(err) }));
+  }
+
+  private get ops(): OpsDeps {
+    return { store: this.d.store, monitor: this.d.monitor, get: (r) => this.get(r) };
+  }
+
+  pause(ref: string): Promise<void> {
+    return pause(this.ops, this.get(ref));
+  }
+
+  unpause(ref: string): Promise<void> {
+    return unpause(this.ops, this.get(ref));
+  }
+
+  rename(ref: string, name: string): void {
+    rename(this.ops, ref, name);
+  }
+
+  top(ref: string, psArgs: string): Promise<TopResult> {
+    return top(this.ops, this.get(ref), psArgs);
   }
 
   async restart(ref: string, timeout?: number): Promise<void> {
@@ -330,6 +358,7 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
+    if (c.State.Paused && !opts.force) throw conflict(`You cannot remove a paused container ${c.Id}. Unpause and then stop the container before attempting removal or force remove`);
     if (c.State.Running) {
       if (!opts.force) throw conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
       c.HasBeenManuallyStopped = true;
@@ -337,6 +366,7 @@ export class ContainerService {
       this.d.store.save(c);
       const exited = this.wait(c.Id, 'next-exit');
       await this.d.monitor.kill(c.Id, 'SIGKILL', true).catch(() => {});
+      await this.thaw(c);
       await exited;
     }
     this.restarts.cancel(c.Id);

@@ -1,0 +1,256 @@
+// pause/unpause (the cgroup freezer), rename, top, port and the swarm routes' 503, as typed
+// through berth and through the docker CLI against berthd, with dockerd's statuses and messages
+// (and beside the real dockerd's when one answers on /var/run/docker.sock).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { TestDaemon, isRoot, which, ok } from '../helpers/daemon.js';
+import { useContainerDaemon } from '../helpers/containers.js';
+import { dockerUp, realDocker, DOCKER_SOCK } from '../helpers/realdocker.js';
+
+const skip = !isRoot() ? 'needs root (runc, conmon, CNI)' : !existsSync('/usr/lib/cni/bridge') ? 'containernetworking-plugins are not installed' : false;
+const noDocker = !which('docker') && 'the docker CLI is not installed';
+let d: TestDaemon;
+
+useContainerDaemon(skip, (x) => (d = x));
+
+function api(socket: string, method: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method, path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Whether the cgroup freezer holds the process: v1's freezer.state or v2's cgroup.events "frozen". */
+function frozen(pid: number): boolean {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  const v1 = lines.find((l) => /^\d+:freezer:/.test(l));
+  if (v1) return readFileSync(`/sys/fs/cgroup/freezer${v1.split(':')[2]}/freezer.state`, 'utf8').trim() === 'FROZEN';
+  const v2 = lines.find((l) => l.startsWith('0::'))!;
+  return /^frozen 1$/m.test(readFileSync(`/sys/fs/cgroup${v2.slice(3)}/cgroup.events`, 'utf8'));
+}
+
+const state = (name: string) => JSON.parse(ok(d.berth(['inspect', '-f', '{{json .State}}', name]), 'inspect')) as { Status: string; Paused: boolean; Running: boolean; Pid: number };
+const idOf = (name: string) => ok(d.berth(['inspect', '-f', '{{.Id}}', name]), 'inspect id').trim();
+
+test('pause / unpause: the freezer holds the container, inspect and ps say paused, docker errors for the wrong state', { skip }, async () => {
+  ok(d.berth(['run', '-d', '--name', 'pz', 'busybox', 'sleep', '1000']), 'run');
+  ok(d.berth(['create', '--name', 'pz-stopped', 'busybox', 'true']), 'create');
+  try {
+    const id = idOf('pz');
+    const pid = state('pz').Pid;
+    assert.equal(ok(d.berth(['pause', 'pz']), 'pause'), 'pz\n');
+    assert.ok(frozen(pid), 'the cgroup is frozen');
+    const s = state('pz');
+    assert.deepEqual([s.Status, s.Paused, s.Running], ['paused', true, true]);
+    assert.match(ok(d.berth(['ps', '--filter', 'name=pz$', '--format', '{{.Status}}']), 'ps').trim(), /^Up .+ \(Paused\)$/);
+    assert.equal(ok(d.berth(['ps', '--filter', 'name=pz$', '--format', '{{.State}}']), 'ps state').trim(), 'paused');
+
+    const again = d.berth(['pause', 'pz', 'nope']);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, `Error response from daemon: Container ${id} is already paused\nError response from daemon: No such container: nope\n`);
+    assert.deepEqual(await api(d.socket, 'POST', '/v1.41/containers/pz/pause'), { status: 409, body: JSON.stringify({ message: `Container ${id} is already paused` }) + '\n' });
+    const rm = await api(d.socket, 'DELETE', '/v1.41/containers/pz');
+    assert.equal(rm.status, 409);
+    assert.equal(JSON.parse(rm.body).message, `You cannot remove a paused container ${id}. Unpause and then stop the container before attempting removal or force remove`);
+
+    assert.equal(ok(d.berth(['unpause', 'pz']), 'unpause'), 'pz\n');
+    assert.ok(!frozen(pid), 'thawed');
+    assert.deepEqual([state('pz').Status, state('pz').Paused], ['running', false]);
+    const notPaused = await api(d.socket, 'POST', '/v1.41/containers/pz/unpause');
+    assert.deepEqual(notPaused, { status: 500, body: JSON.stringify({ message: `Container ${id} is not paused` }) + '\n' });
+
+    const sid = idOf('pz-stopped');
+    const stopped = d.berth(['pause', 'pz-stopped']);
+    assert.equal(stopped.code, 1);
+    assert.equal(stopped.stderr, `Error response from daemon: Container ${sid} is not running\n`);
+    assert.equal((await api(d.socket, 'POST', '/v1.41/containers/pz-stopped/pause')).status, 409);
+    assert.deepEqual(await api(d.socket, 'POST', '/v1.41/containers/nope/unpause'), { status: 404, body: JSON.stringify({ message: 'No such container: nope' }) + '\n' });
+  } finally {
+    d.berth(['rm', '-f', 'pz', 'pz-stopped']);
+  }
+});
+
+test('stop, kill and rm -f of a paused container thaw it and end it, as dockerd does', { skip }, async () => {
+  for (const [what, args] of [['stop', ['stop', '-t', '1']], ['kill', ['kill']], ['rm -f', ['rm', '-f']]] as const) {
+    const name = `pz-${what.replace(/\W/g, '')}`;
+    ok(d.berth(['run', '-d', '--name', name, 'busybox', 'sleep', '1000']), 'run');
+    try {
+      ok(d.berth(['pause', name]), 'pause');
+      assert.equal(ok(d.berth([...args, name]), what), `${name}\n`);
+      if (what === 'rm -f') {
+        assert.equal(d.berth(['inspect', name]).code, 1, 'removed');
+      } else {
+        ok(d.berth(['wait', name]), 'wait');
+        const s = state(name);
+        assert.deepEqual([s.Status, s.Paused, s.Running], ['exited', false, false], what);
+        // and it starts again, unpaused
+        ok(d.berth(['start', name]), 'start');
+        assert.deepEqual([state(name).Status, state(name).Paused], ['running', false]);
+      }
+    } finally {
+      d.berth(['rm', '-f', name]);
+    }
+  }
+});
+
+test('rename: the new name resolves everywhere; docker messages for a taken, invalid, empty or same name', { skip }, async () => {
+  ok(d.berth(['run', '-d', '--name', 'rn', 'busybox', 'sleep', '1000']), 'run');
+  ok(d.berth(['create', '--name', 'rn-other', 'busybox', 'true']), 'create');
+  try {
+    const id = idOf('rn');
+    const otherId = idOf('rn-other');
+    assert.equal(ok(d.berth(['rename', 'rn', 'rn2']), 'rename'), '');
+    assert.equal(ok(d.berth(['inspect', '-f', '{{.Name}} {{.Id}}', 'rn2']), 'inspect').trim(), `/rn2 ${id}`);
+    assert.equal(ok(d.berth(['ps', '--filter', `id=${id}`, '--format', '{{.Names}}']), 'ps').trim(), 'rn2');
+    assert.equal(d.berth(['inspect', 'rn']).code, 1, 'the old name is free');
+    ok(d.berth(['exec', 'rn2', 'true']), 'exec by the new name');
+
+    const taken = d.berth(['rename', 'rn2', 'rn-other']);
+    assert.equal(taken.code, 1);
+    assert.equal(taken.stderr, `Error response from daemon: Error when allocating new name: Conflict. The container name "/rn-other" is already in use by container "${otherId}". You have to remove (or rename) that container to be able to reuse that name.\nError: failed to rename container named rn2\n`);
+    const bad = d.berth(['rename', 'rn2', 'a b']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'Error response from daemon: Error when allocating new name: Invalid container name (/a b), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\nError: failed to rename container named rn2\n');
+    const empty = d.berth(['rename', 'rn2', ' ']);
+    assert.deepEqual([empty.code, empty.stderr], [1, 'Error: Neither old nor new names may be empty\n']);
+    assert.deepEqual(await api(d.socket, 'POST', '/v1.41/containers/rn2/rename?name=rn2'), { status: 400, body: JSON.stringify({ message: 'Renaming a container with the same name as its current name' }) + '\n' });
+    assert.equal((await api(d.socket, 'POST', '/v1.41/containers/rn2/rename?name=rn-other')).status, 409);
+    assert.equal((await api(d.socket, 'POST', '/v1.41/containers/rn2/rename?name=%2Fa%20b')).status, 400);
+    assert.deepEqual(await api(d.socket, 'POST', '/v1.41/containers/rn2/rename'), { status: 400, body: JSON.stringify({ message: 'Neither old nor new names may be empty' }) + '\n' });
+    assert.deepEqual(await api(d.socket, 'POST', '/v1.41/containers/nope/rename?name=zz'), { status: 404, body: JSON.stringify({ message: 'No such container: nope' }) + '\n' });
+    assert.equal(ok(d.berth(['inspect', '-f', '{{.Name}}', id]), 'unchanged').trim(), '/rn2');
+  } finally {
+    d.berth(['rm', '-f', 'rn', 'rn2', 'rn-other']);
+  }
+});
+
+test('top: the container\'s processes in docker\'s JSON and table, with ps arguments; a stopped one is refused', { skip }, async () => {
+  ok(d.berth(['run', '-d', '--name', 'tp', 'busybox', 'sh', '-c', 'sleep 1001 & exec sleep 1000']), 'run');
+  ok(d.berth(['create', '--name', 'tp-stopped', 'busybox', 'true']), 'create');
+  try {
+    const pid = state('tp').Pid;
+    const r = await api(d.socket, 'GET', '/v1.41/containers/tp/top');
+    assert.equal(r.status, 200);
+    const j = JSON.parse(r.body) as { Titles: string[]; Processes: string[][] };
+    assert.deepEqual(j.Titles, ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
+    assert.deepEqual(j.Processes.map((p) => p[7]).sort(), ['sleep 1000', 'sleep 1001']);
+    assert.ok(j.Processes.some((p) => p[1] === String(pid)), 'the init pid is listed');
+    assert.ok(j.Processes.every((p) => p.length === 8));
+
+    const lines = ok(d.berth(['top', 'tp']), 'top').split('\n');
+    assert.match(lines[0]!, /^UID {17}PID {17}PPID {16}C {19}STIME {15}TTY {17}TIME {16}CMD$/);
+    assert.equal(lines.filter((l) => /sleep 100[01]$/.test(l)).length, 2);
+    const aux = ok(d.berth(['top', 'tp', 'aux']), 'top aux').split('\n');
+    assert.match(aux[0]!, /^USER +PID +%CPU +%MEM +VSZ +RSS +TTY +STAT +START +TIME +COMMAND$/);
+    assert.equal(aux.filter((l) => /sleep 100[01]$/.test(l)).length, 2);
+    // options that look like the CLI's own go to ps
+    const o = ok(d.berth(['top', 'tp', '-o', 'pid,comm']), 'top -o').split('\n');
+    assert.match(o[0]!, /^PID +COMMAND$/);
+
+    const sid = idOf('tp-stopped');
+    const stopped = d.berth(['top', 'tp-stopped']);
+    assert.deepEqual([stopped.code, stopped.stderr], [1, `Error response from daemon: Container ${sid} is not running\n`]);
+    assert.equal((await api(d.socket, 'GET', '/v1.41/containers/tp-stopped/top')).status, 409);
+    const badArgs = await api(d.socket, 'GET', '/v1.41/containers/tp/top?ps_args=-bogus');
+    assert.equal(badArgs.status, 500);
+    assert.match(JSON.parse(badArgs.body).message, /^ps: /);
+    assert.equal((await api(d.socket, 'GET', '/v1.41/containers/nope/top')).status, 404);
+    if (dockerUp) {
+      ok(realDocker(['run', '-d', '--name', 'berth-top-oracle', 'busybox', 'sleep', '1000']), 'real docker run');
+      try {
+        const real = JSON.parse((await api(DOCKER_SOCK, 'GET', '/v1.41/containers/berth-top-oracle/top?ps_args=aux')).body) as { Titles: string[] };
+        const ours = JSON.parse((await api(d.socket, 'GET', '/v1.41/containers/tp/top?ps_args=aux')).body) as { Titles: string[] };
+        assert.deepEqual(ours.Titles, real.Titles);
+      } finally {
+        realDocker(['rm', '-f', 'berth-top-oracle']);
+      }
+    }
+  } finally {
+    d.berth(['rm', '-f', 'tp', 'tp-stopped']);
+  }
+});
+
+const PORT = 19000 + (process.pid % 1000);
+
+test('port: all mappings, one, and docker\'s errors for an unpublished or invalid port', { skip: skip || noDocker }, async () => {
+  // (made by the docker CLI: berth run has no --expose yet)
+  ok(d.docker(['run', '-d', '--name', 'pt', '-p', `${PORT}:80`, '-p', `127.0.0.1:${PORT + 1}:53/udp`, '--expose', '90', 'busybox', 'sleep', '1000']), 'run');
+  try {
+    assert.equal(ok(d.berth(['port', 'pt']), 'port'), `53/udp -> 127.0.0.1:${PORT + 1}\n80/tcp -> 0.0.0.0:${PORT}\n`);
+    assert.equal(ok(d.berth(['port', 'pt', '80']), 'port 80'), `0.0.0.0:${PORT}\n`);
+    assert.equal(ok(d.berth(['port', 'pt', '80/tcp']), 'port 80/tcp'), `0.0.0.0:${PORT}\n`);
+    assert.equal(ok(d.berth(['port', 'pt', '53/udp']), 'port 53/udp'), `127.0.0.1:${PORT + 1}\n`);
+    for (const p of ['90', '81', '80/udp']) {
+      const r = d.berth(['port', 'pt', p]);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `Error: No public port '${p}' published for pt\n`]);
+    }
+    const inv = d.berth(['port', 'pt', 'abc']);
+    assert.deepEqual([inv.code, inv.stderr], [1, 'Error: invalid port (abc): strconv.ParseUint: parsing "abc": invalid syntax\n']);
+    const none = d.berth(['port', 'nope']);
+    assert.deepEqual([none.code, none.stderr], [1, 'Error response from daemon: No such container: nope\n']);
+  } finally {
+    d.berth(['rm', '-f', 'pt']);
+  }
+});
+
+const NOT_MANAGER = { message: 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.' };
+
+test('swarm, services, nodes, tasks, secrets, configs: 503 as a dockerd outside a swarm', { skip }, async () => {
+  const cases: [string, string, object][] = [
+    ['GET', '/v1.41/swarm', NOT_MANAGER], ['GET', '/swarm', NOT_MANAGER], ['GET', '/v1.41/swarm/unlockkey', NOT_MANAGER],
+    ['POST', '/v1.41/swarm/leave', { message: 'This node is not part of a swarm' }],
+    ['GET', '/v1.41/services', NOT_MANAGER], ['GET', '/v1.41/services/x', NOT_MANAGER], ['GET', '/v1.41/nodes', NOT_MANAGER],
+    ['GET', '/v1.41/tasks', NOT_MANAGER], ['GET', '/v1.41/secrets', NOT_MANAGER], ['DELETE', '/v1.41/secrets/x', NOT_MANAGER],
+    ['GET', '/v1.41/configs', NOT_MANAGER],
+  ];
+  for (const [method, path, body] of cases) {
+    const r = await api(d.socket, method, path);
+    assert.deepEqual({ status: r.status, body: r.body }, { status: 503, body: JSON.stringify(body) + '\n' }, `${method} ${path}`);
+    if (dockerUp) {
+      const real = await api(DOCKER_SOCK, method, path);
+      assert.deepEqual({ status: r.status, body: r.body }, { status: real.status, body: real.body }, `${method} ${path} as dockerd`);
+    }
+  }
+  assert.equal((await api(d.socket, 'GET', '/v1.41/swarm/nope')).status, 404);
+});
+
+test('docker CLI against berthd: pause, unpause, rename, top, port and their errors', { skip: skip || noDocker }, async () => {
+  ok(d.docker(['run', '-d', '--name', 'dk', '-p', `${PORT + 2}:80`, 'busybox', 'sleep', '1000']), 'docker run');
+  ok(d.docker(['create', '--name', 'dk-stopped', 'busybox', 'true']), 'docker create');
+  try {
+    assert.equal(ok(d.docker(['pause', 'dk']), 'docker pause'), 'dk\n');
+    assert.equal(ok(d.docker(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'dk']), 'docker inspect').trim(), 'paused true');
+    assert.match(ok(d.docker(['ps', '--filter', 'name=dk$', '--format', '{{.Status}}']), 'docker ps').trim(), /^Up .+ \(Paused\)$/);
+    assert.equal(ok(d.docker(['unpause', 'dk']), 'docker unpause'), 'dk\n');
+    const sid = idOf('dk-stopped');
+    const stopped = d.docker(['pause', 'dk-stopped']);
+    assert.deepEqual([stopped.code, stopped.stderr], [1, `Error response from daemon: Container ${sid} is not running\n`]);
+
+    assert.equal(ok(d.docker(['rename', 'dk', 'dk2']), 'docker rename'), '');
+    assert.equal(ok(d.docker(['inspect', '-f', '{{.Name}}', 'dk2']), 'docker inspect name').trim(), '/dk2');
+    const taken = d.docker(['rename', 'dk2', 'dk-stopped']);
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /^Error response from daemon: Error when allocating new name: Conflict\. The container name "\/dk-stopped" is already in use by container "[0-9a-f]{64}"\. You have to remove \(or rename\) that container to be able to reuse that name\.\nError: failed to rename container named dk2\n$/);
+
+    const top = ok(d.docker(['top', 'dk2']), 'docker top').split('\n');
+    assert.match(top[0]!, /^UID {17}PID/);
+    assert.match(top[1]!, /sleep 1000$/);
+    assert.equal(ok(d.docker(['top', 'dk2', 'aux']), 'docker top aux').split('\n')[0]!.split(/\s+/)[0], 'USER');
+    const topStopped = d.docker(['top', 'dk-stopped']);
+    assert.deepEqual([topStopped.code, topStopped.stderr], [1, `Error response from daemon: Container ${sid} is not running\n`]);
+
+    assert.equal(ok(d.docker(['port', 'dk2']), 'docker port'), `80/tcp -> 0.0.0.0:${PORT + 2}\n`);
+    assert.equal(ok(d.docker(['port', 'dk2', '80']), 'docker port 80'), `0.0.0.0:${PORT + 2}\n`);
+    // and berth's own output is the docker CLI's
+    assert.equal(ok(d.berth(['port', 'dk2']), 'berth port'), ok(d.docker(['port', 'dk2']), 'docker port'));
+  } finally {
+    d.berth(['rm', '-f', 'dk', 'dk2', 'dk-stopped']);
+  }
+});
