@@ -56,6 +56,14 @@ test('pause / unpause: the freezer holds the container, inspect and ps say pause
     assert.equal(again.code, 1);
     assert.equal(again.stderr, `Error response from daemon: Container ${id} is already paused\nError response from daemon: No such container: nope\n`);
     assert.deepEqual(await api(d.socket, 'POST', '/v1.41/containers/pz/pause'), { status: 409, body: JSON.stringify({ message: `Container ${id} is already paused` }) + '\n' });
+    // what a frozen container cannot do, refused with dockerd's 409s
+    const ex = d.berth(['exec', 'pz', 'true']);
+    assert.deepEqual([ex.code, ex.stderr], [1, 'Error response from daemon: Container pz is paused, unpause the container before exec\n']);
+    const start = await api(d.socket, 'POST', '/v1.41/containers/pz/start');
+    assert.deepEqual(start, { status: 409, body: JSON.stringify({ message: 'cannot start a paused container, try unpause instead' }) + '\n' });
+    const attach = await api(d.socket, 'POST', '/v1.41/containers/pz/attach?stream=1&stdout=1');
+    assert.equal(attach.status, 409);
+    assert.match(attach.body, /container pz is paused, unpause the container before attach/);
     const rm = await api(d.socket, 'DELETE', '/v1.41/containers/pz');
     assert.equal(rm.status, 409);
     assert.equal(JSON.parse(rm.body).message, `You cannot remove a paused container ${id}. Unpause and then stop the container before attempting removal or force remove`);
@@ -65,6 +73,11 @@ test('pause / unpause: the freezer holds the container, inspect and ps say pause
     assert.deepEqual([state('pz').Status, state('pz').Paused], ['running', false]);
     const notPaused = await api(d.socket, 'POST', '/v1.41/containers/pz/unpause');
     assert.deepEqual(notPaused, { status: 500, body: JSON.stringify({ message: `Container ${id} is not paused` }) + '\n' });
+    // a signal the process ignores: dockerd's kill thaws the container all the same, and it runs on
+    ok(d.berth(['pause', 'pz']), 'pause again');
+    ok(d.berth(['kill', '-s', 'WINCH', 'pz']), 'kill -s WINCH');
+    assert.ok(!frozen(pid), 'thawed by the kill');
+    assert.deepEqual([state('pz').Status, state('pz').Paused, state('pz').Pid], ['running', false, pid]);
 
     const sid = idOf('pz-stopped');
     const stopped = d.berth(['pause', 'pz-stopped']);
@@ -78,7 +91,7 @@ test('pause / unpause: the freezer holds the container, inspect and ps say pause
 });
 
 test('stop, kill and rm -f of a paused container thaw it and end it, as dockerd does', { skip }, async () => {
-  for (const [what, args] of [['stop', ['stop', '-t', '1']], ['kill', ['kill']], ['rm -f', ['rm', '-f']]] as const) {
+  for (const [what, args] of [['stop', ['stop', '-t', '1']], ['kill', ['kill']], ['restart', ['restart', '-t', '1']], ['rm -f', ['rm', '-f']]] as const) {
     const name = `pz-${what.replace(/\W/g, '')}`;
     ok(d.berth(['run', '-d', '--name', name, 'busybox', 'sleep', '1000']), 'run');
     try {
@@ -86,6 +99,8 @@ test('stop, kill and rm -f of a paused container thaw it and end it, as dockerd 
       assert.equal(ok(d.berth([...args, name]), what), `${name}\n`);
       if (what === 'rm -f') {
         assert.equal(d.berth(['inspect', name]).code, 1, 'removed');
+      } else if (what === 'restart') {
+        assert.deepEqual([state(name).Status, state(name).Paused], ['running', false]);
       } else {
         ok(d.berth(['wait', name]), 'wait');
         const s = state(name);

@@ -133,7 +133,10 @@ export class ContainerService {
     const id = this.get(ref).Id;
     return this.lock(id, async () => {
       const c = this.get(id);
-      if (c.State.Running) return false;
+      if (c.State.Running) {
+        if (c.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
+        return false;
+      }
       if (!opts.restart) this.restarts.cancel(id);
       const dir = this.dirOf(id);
       const rootfs = this.rootfs(id);
