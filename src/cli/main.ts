@@ -25,6 +25,7 @@ import { register as exec } from './commands/exec.js';
 import { register as attach } from './commands/attach.js';
 import { registerKill, registerRestart, registerRm, registerStart, registerStop, registerWait } from './commands/lifecycle.js';
 import { registerPause, registerPort, registerRename, registerTop } from './commands/container-ops.js';
+import { registerContainerPrune } from './commands/prune.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -101,6 +102,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   ps(container, ctx, 'ls').aliases(['ps', 'list']);
   registerRm(container, ctx, 'rm').alias('remove');
   inspect(container, ctx, 'container');
+  registerContainerPrune(container, ctx);
 
   const image = program.command('image').description('Manage images');
   images(image, ctx, 'ls').alias('list');

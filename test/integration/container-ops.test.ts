@@ -269,3 +269,48 @@ test('docker CLI against berthd: pause, unpause, rename, top, port and their err
     d.berth(['rm', '-f', 'dk', 'dk2', 'dk-stopped']);
   }
 });
+
+test('container prune: stopped containers the filters select go, with docker\'s prompt, report and errors', { skip }, async () => {
+  ok(d.berth(['create', '--name', 'pr-a', '-l', 'prune=yes', 'busybox', 'true']), 'create a');
+  ok(d.berth(['run', '--name', 'pr-b', '-l', 'prune=yes', 'busybox', 'sh', '-c', 'echo hi > /x']), 'run b');
+  ok(d.berth(['create', '--name', 'pr-c', '-l', 'prune=no', 'busybox', 'true']), 'create c');
+  ok(d.berth(['run', '-d', '--name', 'pr-run', '-l', 'prune=yes', 'busybox', 'sleep', '1000']), 'run running');
+  ok(d.berth(['run', '-d', '--name', 'pr-paused', '-l', 'prune=yes', 'busybox', 'sleep', '1000']), 'run paused');
+  ok(d.berth(['pause', 'pr-paused']), 'pause');
+  try {
+    const [a, b] = [idOf('pr-a'), idOf('pr-b')];
+    // declined: the question, nothing removed, status 0
+    const no = d.berth(['container', 'prune'], { input: 'n\n' });
+    assert.deepEqual([no.code, no.stdout], [0, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ']);
+    // an until before every container selects none
+    assert.equal(ok(d.berth(['container', 'prune', '-f', '--filter', 'until=2000-01-01T00:00:00Z']), 'until'), 'Total reclaimed space: 0B\n');
+    const out = ok(d.berth(['container', 'prune', '-f', '--filter', 'label=prune=yes', '--filter', 'until=0s']), 'prune');
+    const m = /^Deleted Containers:\n([0-9a-f]{64})\n([0-9a-f]{64})\n\nTotal reclaimed space: 3B\n$/.exec(out);
+    assert.ok(m, out);
+    assert.deepEqual([m[1], m[2]].sort(), [a, b].sort());
+    const left = ok(d.berth(['ps', '-a', '--format', '{{.Names}}']), 'ps -a').trim().split('\n').sort();
+    assert.deepEqual(left, ['pr-c', 'pr-paused', 'pr-run']);
+    // label!: the one labelled prune=no stays
+    assert.equal(ok(d.berth(['container', 'prune', '-f', '--filter', 'label!=prune=no']), 'label!'), 'Total reclaimed space: 0B\n');
+    const bad = d.berth(['container', 'prune', '-f', '--filter', 'bogus=x']);
+    assert.deepEqual([bad.code, bad.stderr], [1, "Error response from daemon: Invalid filter 'bogus'\n"]);
+    const until = d.berth(['container', 'prune', '-f', '--filter', 'until=abc']);
+    assert.deepEqual([until.code, until.stderr], [1, 'Error response from daemon: failed to parse value as time or duration: "abc"\n']);
+    assert.equal((await api(d.socket, 'POST', `/v1.41/containers/prune?filters=${encodeURIComponent('{"bogus":{"x":true}}')}`)).status, 400);
+    assert.equal((await api(d.socket, 'POST', `/v1.41/containers/prune?filters=${encodeURIComponent('{"until":{"abc":true}}')}`)).status, 500);
+    // yes: every stopped one goes; the running and the paused stay
+    const c = idOf('pr-c');
+    const yes = d.berth(['container', 'prune'], { input: 'y\n' });
+    assert.deepEqual([yes.code, yes.stdout], [0, `WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] Deleted Containers:\n${c}\n\nTotal reclaimed space: 0B\n`]);
+    assert.deepEqual(ok(d.berth(['ps', '-a', '--format', '{{.Names}}']), 'ps -a').trim().split('\n').sort(), ['pr-paused', 'pr-run']);
+    const empty = await api(d.socket, 'POST', '/v1.41/containers/prune');
+    assert.deepEqual(empty, { status: 200, body: JSON.stringify({ ContainersDeleted: null, SpaceReclaimed: 0 }) + '\n' });
+    if (which('docker')) {
+      ok(d.berth(['create', '--name', 'pr-d', 'busybox', 'true']), 'create d');
+      const dId = idOf('pr-d');
+      assert.equal(ok(d.docker(['container', 'prune', '-f']), 'docker container prune'), `Deleted Containers:\n${dId}\n\nTotal reclaimed space: 0B\n`);
+    }
+  } finally {
+    d.berth(['rm', '-f', 'pr-a', 'pr-b', 'pr-c', 'pr-d', 'pr-run', 'pr-paused']);
+  }
+});

@@ -1,8 +1,11 @@
-// /containers/{id}/{pause,unpause,rename,top}: thin over the container service's ops.
+// /containers/{id}/{pause,unpause,rename,top} and /containers/prune: thin over the container service's ops.
 import type { Router } from '../router.js';
-import { sendJSON } from '../router.js';
+import { parseFilters, sendJSON } from '../router.js';
 
 export function containerOpsRoutes(r: Router): void {
+  r.add('POST', '/containers/prune', async (ctx) => {
+    sendJSON(ctx.res, 200, await ctx.daemon.containers.prune(parseFilters(ctx.query)));
+  });
   r.add('POST', '/containers/{id}/pause', async (ctx) => {
     await ctx.daemon.containers.pause(ctx.params[0]!);
     ctx.res.writeHead(204).end();

@@ -23,6 +23,7 @@ import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
 import { createContainer } from './create.js';
+import { pruneContainers, type ContainersPruneReport } from './prune.js';
 import { pause, rename, thawAfterSignal, top, unpause, type OpsDeps, type TopResult } from './ops.js';
 import { ZERO_TIME, type ContainerRecord, type CreateRequest } from './types.js';
 
@@ -351,6 +352,11 @@ export class ContainerService {
 
   top(ref: string, psArgs: string): Promise<TopResult> {
     return top(this.ops, this.get(ref), psArgs);
+  }
+
+  /** POST /containers/prune (see prune.ts). */
+  prune(filters: Map<string, string[]>): Promise<ContainersPruneReport> {
+    return pruneContainers(this, filters, this.d.log);
   }
 
   async restart(ref: string, timeout?: number): Promise<void> {
