@@ -25,7 +25,7 @@ import { register as exec } from './commands/exec.js';
 import { register as attach } from './commands/attach.js';
 import { registerKill, registerRestart, registerRm, registerStart, registerStop, registerWait } from './commands/lifecycle.js';
 import { registerPause, registerPort, registerRename, registerTop } from './commands/container-ops.js';
-import { registerContainerPrune } from './commands/prune.js';
+import { registerContainerPrune, registerImagePrune } from './commands/prune.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -116,6 +116,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   pull(image, ctx);
   push(image, ctx);
   build(image, ctx);
+  registerImagePrune(image, ctx);
 
   for (const c of extra) program.addCommand(c);
 

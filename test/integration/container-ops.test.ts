@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { TestDaemon, isRoot, which, ok } from '../helpers/daemon.js';
 import { useContainerDaemon } from '../helpers/containers.js';
 import { dockerUp, realDocker, DOCKER_SOCK } from '../helpers/realdocker.js';
@@ -312,5 +313,60 @@ test('container prune: stopped containers the filters select go, with docker\'s 
     }
   } finally {
     d.berth(['rm', '-f', 'pr-a', 'pr-b', 'pr-c', 'pr-d', 'pr-run', 'pr-paused']);
+  }
+});
+
+function build(tag: string, dockerfile: string): string {
+  const dir = path.join(d.root, `ctx-${tag.replace(/\W/g, '-')}-${Math.random().toString(16).slice(2)}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
+  ok(d.berth(['build', '-q', '-t', tag, dir]), `build ${tag}`);
+  return ok(d.berth(['image', 'inspect', '-f', '{{.Id}}', tag]), 'image id').trim();
+}
+
+test('image prune: dangling images by default, -a every image no container uses, filters, docker\'s report', { skip }, async () => {
+  const dangling = build('pi:1', 'FROM busybox\nRUN echo a > /a\n');
+  const current = build('pi:1', 'FROM busybox\nRUN echo bb > /b\n');
+  build('pi-used:1', 'FROM busybox\nRUN echo c > /c\n');
+  const labelled = build('pi-lab:1', 'FROM busybox\nLABEL prune=yes\nRUN echo d > /d\n');
+  ok(d.berth(['create', '--name', 'pi-user', 'pi-used:1', 'true']), 'create');
+  try {
+    assert.notEqual(dangling, current);
+    const no = d.berth(['image', 'prune'], { input: 'n\n' });
+    assert.deepEqual([no.code, no.stdout], [0, 'WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ']);
+    assert.equal(ok(d.berth(['image', 'inspect', '-f', '{{.Id}}', dangling]), 'still there').trim(), dangling);
+
+    const r = await api(d.socket, 'POST', '/v1.41/images/prune');
+    assert.equal(r.status, 200);
+    const rep = JSON.parse(r.body) as { ImagesDeleted: { Untagged?: string; Deleted?: string }[]; SpaceReclaimed: number };
+    assert.equal(rep.ImagesDeleted[0]?.Deleted, dangling);
+    assert.ok(rep.ImagesDeleted.length >= 2, 'its own layer went too');
+    assert.ok(rep.SpaceReclaimed > 0, 'the layer\'s bytes are reclaimed');
+    assert.equal(d.berth(['image', 'inspect', dangling]).code, 1, 'the dangling image is gone');
+    assert.equal(ok(d.berth(['image', 'prune', '-f']), 'nothing dangling left'), 'Total reclaimed space: 0B\n');
+    if (which('docker')) {
+      // the docker CLI's prune against berthd: pi:1 rebuilt, its previous image dangling
+      build('pi:1', 'FROM busybox\nRUN echo bb > /b\nRUN echo e > /e\n');
+      const dk = ok(d.docker(['image', 'prune', '-f']), 'docker image prune');
+      assert.match(dk, new RegExp(`^Deleted Images:\ndeleted: ${current}\n(deleted: sha256:[0-9a-f]{64}\n)*\nTotal reclaimed space: \\d+(\\.\\d+)?[kM]?B\n$`));
+    }
+
+    const lab = ok(d.berth(['image', 'prune', '-a', '-f', '--filter', 'label=prune=yes']), 'prune -a label');
+    assert.match(lab, new RegExp(`^Deleted Images:\nuntagged: pi-lab:1\ndeleted: ${labelled}\n(deleted: sha256:[0-9a-f]{64}\n)+\nTotal reclaimed space: \\d+(\\.\\d+)?[kM]?B\n$`));
+    const bad = d.berth(['image', 'prune', '-f', '--filter', 'dangling=maybe']);
+    assert.deepEqual([bad.code, bad.stderr], [1, "Error response from daemon: Invalid filter 'dangling=[maybe]'\n"]);
+    assert.equal((await api(d.socket, 'POST', `/v1.41/images/prune?filters=${encodeURIComponent('{"bogus":{"x":true}}')}`)).status, 400);
+    // until before every image: none goes
+    assert.equal(ok(d.berth(['image', 'prune', '-a', '-f', '--filter', 'until=2000-01-01']), 'until'), 'Total reclaimed space: 0B\n');
+
+    const yes = d.berth(['image', 'prune', '-a'], { input: 'y\n' });
+    assert.equal(yes.code, 0, yes.stderr);
+    assert.match(yes.stdout, /^WARNING! This will remove all images without at least one container associated to them\.\nAre you sure you want to continue\? \[y\/N\] Deleted Images:\n/);
+    assert.match(yes.stdout, /untagged: pi:1\n/);
+    assert.match(yes.stdout, /untagged: busybox:latest\n/);
+    // the image a container uses stays
+    assert.equal(ok(d.berth(['images', '--format', '{{.Repository}}:{{.Tag}}']), 'images'), 'pi-used:1\n');
+  } finally {
+    d.berth(['rm', '-f', 'pi-user']);
   }
 });

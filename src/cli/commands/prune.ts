@@ -1,5 +1,5 @@
-// berth container prune [-f] [--filter k=v]: docker CLI 28's prompt, list and
-// "Total reclaimed space" line over POST /containers/prune.
+// berth container prune [-f] [--filter k=v] and berth image prune [-a] [-f] [--filter k=v]:
+// docker CLI 28's prompt, list and "Total reclaimed space" line over POST /{containers,images}/prune.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { humanSize } from '../format.js';
@@ -60,6 +60,30 @@ export function registerContainerPrune(parent: Command, ctx: CliContext): Comman
       let space = 0;
       if (r.ContainersDeleted?.length) {
         ctx.out.write(`Deleted Containers:\n${r.ContainersDeleted.map((id) => `${id}\n`).join('')}\n`);
+        space = r.SpaceReclaimed;
+      }
+      ctx.out.write(`Total reclaimed space: ${humanSize(space, 4)}\n`);
+    });
+}
+
+export function registerImagePrune(parent: Command, ctx: CliContext): Command {
+  return parent
+    .command('prune')
+    .description('Remove unused images')
+    .option('-a, --all', 'Remove all unused images, not just dangling ones')
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect, [])
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(async (o: { all?: boolean; filter: string[]; force?: boolean }) => {
+      // as the docker CLI: -a is the filter dangling=false
+      const filters = filtersQuery([...o.filter, ...(o.all ? ['dangling=false'] : [])]);
+      const warning = o.all ? 'WARNING! This will remove all images without at least one container associated to them.' : 'WARNING! This will remove all dangling images.';
+      if (!o.force && !(await confirm(ctx, warning))) return;
+      const c = await ctx.client();
+      const r = await c.json<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed: number }>('POST', '/images/prune', { query: { filters } });
+      let space = 0;
+      if (r.ImagesDeleted?.length) {
+        const lines = r.ImagesDeleted.map((d) => (d.Untagged ? `untagged: ${d.Untagged}\n` : d.Deleted ? `deleted: ${d.Deleted}\n` : '')).join('');
+        ctx.out.write(`Deleted Images:\n${lines}\n`);
         space = r.SpaceReclaimed;
       }
       ctx.out.write(`Total reclaimed space: ${humanSize(space, 4)}\n`);
