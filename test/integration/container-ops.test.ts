@@ -52,6 +52,8 @@ test('pause / unpause: the freezer holds the container, inspect and ps say pause
     assert.deepEqual([s.Status, s.Paused, s.Running], ['paused', true, true]);
     assert.match(ok(d.berth(['ps', '--filter', 'name=pz$', '--format', '{{.Status}}']), 'ps').trim(), /^Up .+ \(Paused\)$/);
     assert.equal(ok(d.berth(['ps', '--filter', 'name=pz$', '--format', '{{.State}}']), 'ps state').trim(), 'paused');
+    assert.equal(ok(d.berth(['ps', '-q', '--no-trunc', '--filter', 'status=paused']), 'ps status=paused').trim(), id);
+    assert.equal(ok(d.berth(['info', '--format', '{{.ContainersPaused}} {{.ContainersRunning}}']), 'info').trim(), '1 0');
 
     const again = d.berth(['pause', 'pz', 'nope']);
     assert.equal(again.code, 1);
