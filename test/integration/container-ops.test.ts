@@ -59,6 +59,8 @@ test('pause / unpause: the freezer holds the container, inspect and ps say pause
     assert.equal(again.code, 1);
     assert.equal(again.stderr, `Error response from daemon: Container ${id} is already paused\nError response from daemon: No such container: nope\n`);
     assert.deepEqual(await api(d.socket, 'POST', '/v1.41/containers/pz/pause'), { status: 409, body: JSON.stringify({ message: `Container ${id} is already paused` }) + '\n' });
+    // top still reads a frozen container (as dockerd's)
+    assert.match(ok(d.berth(['top', 'pz']), 'top paused'), /sleep 1000\n$/);
     // what a frozen container cannot do, refused with dockerd's 409s
     const ex = d.berth(['exec', 'pz', 'true']);
     assert.deepEqual([ex.code, ex.stderr], [1, 'Error response from daemon: Container pz is paused, unpause the container before exec\n']);
