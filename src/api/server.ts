@@ -13,6 +13,8 @@ import { buildRoutes } from './handlers/build.js';
 import { containerRoutes } from './handlers/containers.js';
 import { containerIoRoutes } from './handlers/container-io.js';
 import { execRoutes } from './handlers/exec.js';
+import { containerOpsRoutes } from './handlers/container-ops.js';
+import { swarmRoutes } from './handlers/swarm.js';
 
 export function buildRouter(): Router {
   const r = new Router();
@@ -23,6 +25,8 @@ export function buildRouter(): Router {
   containerRoutes(r);
   containerIoRoutes(r);
   execRoutes(r);
+  containerOpsRoutes(r);
+  swarmRoutes(r);
   return r;
 }
 

@@ -41,12 +41,12 @@ export function ago(unixSeconds: number): string {
   return `${humanDuration(Date.now() - unixSeconds * 1000)} ago`;
 }
 
-/** text/tabwriter with docker's settings: each column max(width + 3, 10), the last unpadded. */
-export function table(rows: string[][]): string {
+/** text/tabwriter with docker's settings: each column max(width + 3, 10), the last unpadded (`top` uses minwidth 20). */
+export function table(rows: string[][], minWidth = 10): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, [...c].length)));
   return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(widths[i]! + 3, 10)))).join(''))
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max(widths[i]! + 3, minWidth)))).join(''))
     .map((l) => l + '\n')
     .join('');
 }

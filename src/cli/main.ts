@@ -25,6 +25,8 @@ import { register as logs } from './commands/logs.js';
 import { register as exec } from './commands/exec.js';
 import { register as attach } from './commands/attach.js';
 import { registerKill, registerRestart, registerRm, registerStart, registerStop, registerWait } from './commands/lifecycle.js';
+import { registerPause, registerPort, registerRename, registerTop } from './commands/container-ops.js';
+import { registerContainerPrune, registerImagePrune } from './commands/prune.js';
 
 function hostFromArgv(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -86,6 +88,10 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
     registerRestart(p, ctx);
     registerKill(p, ctx);
     registerWait(p, ctx);
+    registerPause(p, ctx);
+    registerRename(p, ctx);
+    registerTop(p, ctx);
+    registerPort(p, ctx);
   };
   containerCommands(program);
   ps(program, ctx);
@@ -96,6 +102,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   ps(container, ctx, 'ls').aliases(['ps', 'list']);
   registerRm(container, ctx, 'rm').alias('remove');
   inspect(container, ctx, 'container');
+  registerContainerPrune(container, ctx);
 
   const image = program.command('image').description('Manage images');
   images(image, ctx, 'ls').alias('list');
@@ -109,6 +116,7 @@ export async function main(argv = process.argv, extra: Command[] = []): Promise<
   pull(image, ctx);
   push(image, ctx);
   build(image, ctx);
+  registerImagePrune(image, ctx);
 
   for (const c of extra) program.addCommand(c);
   const usageError = installUsageErrors(program);

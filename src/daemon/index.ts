@@ -18,6 +18,7 @@ export {
   parsePlatform,
   type ProgressMessage,
 } from '../image/index.js';
+export { pruneImages, type ImagesPruneReport } from './image-prune.js';
 export { RegistryClient, type Credentials, type RegistryClientOptions } from '../registry/index.js';
 export { type BuildRequest, type BuildProgress, type BuildResult, type BuildEvent, DockerfileError } from '../build/index.js';
 export {

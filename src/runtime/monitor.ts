@@ -143,6 +143,23 @@ export class Monitor {
     await run(this.runc, this.runcArgs('kill', ...(all ? ['--all'] : []), id, signal));
   }
 
+  /** `runc pause`: the cgroup freezer (v1 freezer.state or v2 cgroup.freeze, whichever the host has). */
+  async pause(id: string): Promise<void> {
+    await run(this.runc, this.runcArgs('pause', id));
+  }
+
+  /** `runc resume`: thaws what pause() froze. */
+  async resume(id: string): Promise<void> {
+    await run(this.runc, this.runcArgs('resume', id));
+  }
+
+  /** The pids in the container's cgroup (`runc ps`), as docker's top takes them from containerd. */
+  async pids(id: string): Promise<number[]> {
+    const r = await run(this.runc, this.runcArgs('ps', '--format', 'json', id));
+    const v: unknown = JSON.parse(r.stdout || '[]');
+    return Array.isArray(v) ? v.map(Number).filter((n) => Number.isInteger(n)) : [];
+  }
+
   /**
    * `runc delete`. One at a time per container: a call while one runs gets
    * that one (so a start after an exit waits for the exit's delete).

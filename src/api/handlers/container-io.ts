@@ -1,6 +1,6 @@
 // A container's stdio over the API: logs (stdcopy-framed without a TTY),
 // attach on a hijacked connection, and TTY resize.
-import { invalidArgument, messageOf } from '../../common/errors.js';
+import { conflict, invalidArgument, messageOf } from '../../common/errors.js';
 import { boolParam, type Router } from '../router.js';
 import { frame, hijack, STDERR, STDOUT } from '../stream.js';
 
@@ -52,6 +52,8 @@ export function containerIoRoutes(r: Router): void {
 
   r.add('POST', '/containers/{id}/attach', (ctx) => {
     const c = ctx.daemon.containers.get(ctx.params[0]!);
+    // refused before the connection is hijacked, so that the client gets a 409 (dockerd's words)
+    if (c.State.Paused) throw conflict(`container ${ctx.params[0]!} is paused, unpause the container before attach`);
     const q = ctx.query;
     const wantStdin = boolParam(q, 'stdin');
     const wantStdout = boolParam(q, 'stdout');

@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { ApiError, type EngineClient } from '../../client/index.js';
 import { pumpStreams } from '../attach-stream.js';
 
-async function each(ctx: CliContext, names: string[], fn: (c: EngineClient, name: string) => Promise<void>): Promise<void> {
+export async function each(ctx: CliContext, names: string[], fn: (c: EngineClient, name: string) => Promise<void>): Promise<void> {
   const c = await ctx.client();
   let failed = false;
   for (const n of names) {

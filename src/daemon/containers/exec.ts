@@ -45,6 +45,7 @@ export class ExecService {
   create(ref: string, cfg: ExecConfig): string {
     const c = this.containers.get(ref);
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    if (c.State.Paused) throw conflict(`Container ${ref} is paused, unpause the container before exec`);
     if (!cfg.Cmd.length) throw invalidArgument('No exec command specified');
     // Sessions of containers removed since are dropped here.
     const live = new Set(this.containers.list().map((x) => x.Id));
@@ -93,6 +94,7 @@ export class ExecService {
     if (s.Running || s.ExitCode !== null) throw conflict(`Error: Exec command ${id} has already run`);
     const c = this.containers.get(s.ContainerID);
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    if (c.State.Paused) throw conflict(`Container ${c.Id} is paused, unpause the container before exec`);
     s.Running = true;
     fs.mkdirSync(s.dir, { recursive: true });
     const session = sink ? new AttachSession(stdin && s.Config.AttachStdin, sink) : undefined;

@@ -24,6 +24,8 @@ import { AttachSession, type AttachSink } from './attach.js';
 import { RestartManager } from './restart.js';
 import { recoverContainers } from './recovery.js';
 import { checkCreateBody, createContainer } from './create.js';
+import { pruneContainers, type ContainersPruneReport } from './prune.js';
+import { pause, rename, thawAfterSignal, top, unpause, type OpsDeps, type TopResult } from './ops.js';
 import { ZERO_TIME, type ContainerRecord, type CreateRequest } from './types.js';
 
 export interface ContainerServiceDeps {
@@ -141,7 +143,10 @@ export class ContainerService {
     const id = this.get(ref).Id;
     return this.lock(id, async () => {
       const c = this.get(id);
-      if (c.State.Running) return false;
+      if (c.State.Running) {
+        if (c.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
+        return false;
+      }
       if (!opts.restart) this.restarts.cancel(id);
       const dir = this.dirOf(id);
       const rootfs = this.rootfs(id);
@@ -269,7 +274,7 @@ export class ContainerService {
       this.d.log.warn('unmount failed', { id: id.slice(0, 12), err: messageOf(err) });
     }
     const restart = this.restarts.shouldRestart(c, code);
-    c.State = { ...c.State, Status: restart ? 'restarting' : 'exited', Running: false, Restarting: restart, Pid: 0, ExitCode: code, OOMKilled: oomKilled, Error: error, FinishedAt: at.toISOString() };
+    c.State = { ...c.State, Status: restart ? 'restarting' : 'exited', Running: false, Paused: false, Restarting: restart, Pid: 0, ExitCode: code, OOMKilled: oomKilled, Error: error, FinishedAt: at.toISOString() };
     this.d.store.save(c);
     this.d.log.info('container exited', { id: id.slice(0, 12), code, oomKilled });
     this.d.log.debug('container exit timing (ms)', { id: id.slice(0, 12), total: Math.round(performance.now() - t0) });
@@ -320,6 +325,7 @@ export class ContainerService {
     const exited = this.wait(c.Id, 'next-exit');
     const t = timeout ?? c.Config.StopTimeout ?? 10;
     await this.d.monitor.kill(c.Id, signal ? parseSignal(signal) : this.stopSignal(c)).catch(() => {});
+    await this.thaw(c);
     // A negative timeout waits for the exit, as docker's -1; so does one past what a timer can hold
     // (2^31-1 ms, ~24.8 days): node would fire it at once and kill straight away.
     if (t >= 0 && t * 1000 <= MAX_TIMER_MS) {
@@ -340,6 +346,37 @@ export class ContainerService {
     c.HasBeenManuallyStopped = true;
     this.d.store.save(c);
     await this.d.monitor.kill(c.Id, parseSignal(signal));
+    await this.thaw(c);
+  }
+
+  /** A paused container thawed after a signal, as dockerd's kill does (see ops.ts). */
+  private async thaw(c: ContainerRecord): Promise<void> {
+    await thawAfterSignal(this.ops, c).catch((err: unknown) => this.d.log.warn('cannot unpause container', { id: c.Id.slice(0, 12), err: messageOf(err) }));
+  }
+
+  private get ops(): OpsDeps {
+    return { store: this.d.store, monitor: this.d.monitor, get: (r) => this.get(r) };
+  }
+
+  pause(ref: string): Promise<void> {
+    return pause(this.ops, this.get(ref));
+  }
+
+  unpause(ref: string): Promise<void> {
+    return unpause(this.ops, this.get(ref));
+  }
+
+  rename(ref: string, name: string): void {
+    rename(this.ops, ref, name);
+  }
+
+  top(ref: string, psArgs: string): Promise<TopResult> {
+    return top(this.ops, this.get(ref), psArgs);
+  }
+
+  /** POST /containers/prune (see prune.ts). */
+  prune(filters: Map<string, string[]>): Promise<ContainersPruneReport> {
+    return pruneContainers(this, filters, this.d.log);
   }
 
   async restart(ref: string, timeout?: number): Promise<void> {
@@ -350,6 +387,7 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
+    if (c.State.Paused && !opts.force) throw conflict(`You cannot remove a paused container ${c.Id}. Unpause and then stop the container before attempting removal or force remove`);
     if (c.State.Running) {
       if (!opts.force) throw conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
       c.HasBeenManuallyStopped = true;
@@ -357,6 +395,7 @@ export class ContainerService {
       this.d.store.save(c);
       const exited = this.wait(c.Id, 'next-exit');
       await this.d.monitor.kill(c.Id, 'SIGKILL', true).catch(() => {});
+      await this.thaw(c);
       await exited;
     }
     this.restarts.cancel(c.Id);
