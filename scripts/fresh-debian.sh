@@ -34,6 +34,7 @@
 #   scripts/fresh-debian.sh dist/test/integration/run.test.js ...   # quickstart, then `npm test -- <files>`
 #   FRESH_DEBIAN_CACHE=/var/cache/berth-fresh-debian   # where the pristine rootfs and the runs live
 #   FRESH_DEBIAN_KEEP=1                          # keep the run's rootfs (for a look inside afterwards)
+#   FRESH_DEBIAN_REV=<commit>                    # try another commit than HEAD (e.g. one before a fix)
 set -euo pipefail
 
 PHASE_INSIDE=--inside-namespace
@@ -157,7 +158,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "== copying the rootfs, node $(node -v), and a clone of $(git rev-parse --short HEAD) into $ROOT"
+rev=$(git rev-parse --verify "${FRESH_DEBIAN_REV:-HEAD}^{commit}") || die "no commit ${FRESH_DEBIAN_REV:-HEAD}"
+echo "== copying the rootfs, node $(node -v), and a clone of ${rev:0:7} into $ROOT"
 cp -a --reflink=auto "$PRISTINE" "$ROOT"
 rm -f "$ROOT/.complete"
 node_bin=$(readlink -f "$(command -v node)")
@@ -183,9 +185,9 @@ if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -f $NODE_EXTRA_CA_CERTS ]]; then
   cp "$NODE_EXTRA_CA_CERTS" "$ROOT$FRESH_DEBIAN_CA"
   echo "   NODE_EXTRA_CA_CERTS=$FRESH_DEBIAN_CA inside (this host's $NODE_EXTRA_CA_CERTS: the network's TLS trust)"
 fi
-[[ -z $(git status --porcelain --untracked-files=no) ]] || echo "   note: uncommitted changes in $REPO are not part of the test"
+[[ -n ${FRESH_DEBIAN_REV:-} || -z $(git status --porcelain --untracked-files=no) ]] || echo "   note: uncommitted changes in $REPO are not part of the test"
 git clone -q --no-hardlinks --no-checkout "$REPO" "$ROOT/root/berth"
-git -C "$ROOT/root/berth" checkout -q --detach "$(git rev-parse HEAD)"
+git -C "$ROOT/root/berth" checkout -q --detach "$rev"
 cat >"$ROOT/fresh-debian-inside.sh" <<'EOF'
 # Runs in the fresh machine as its pid 1's child shell: the README's two commands, timed.
 set -uo pipefail
