@@ -5,8 +5,8 @@
 # programs berth spawns: runc and crun (the runtimes), conmon, the CNI plugins,
 # iproute2 (`ip`: the bridge), iptables, tini (`--init`'s /usr/bin/tini-static),
 # bzip2 and xz-utils (ADD's .tar.bz2/.tar.xz), ca-certificates (pulls over
-# TLS); busybox-static (the quickstart's base image) and zstd (tests' zstd
-# layers); and python3, make and g++, which compile better-sqlite3 when its
+# TLS); busybox-static (the quickstart's base image), and for the tests zstd
+# (zstd layers), openssl (TLS certificates) and curl (raw API calls); and python3, make and g++, which compile better-sqlite3 when its
 # prebuilt binary cannot be downloaded (it comes from GitHub, not the registry).
 # Then the npm dependencies, the build, and `berth`/`berthd` on PATH.
 #   --deps-only   install packages and npm modules, skip linking
@@ -16,7 +16,7 @@ DEPS_ONLY=0
 [[ "${1:-}" == "--deps-only" ]] && DEPS_ONLY=1
 
 PKGS=(crun runc conmon containernetworking-plugins iproute2 iptables tini bzip2 xz-utils ca-certificates
-  busybox-static zstd python3 make g++)
+  busybox-static zstd openssl curl python3 make g++)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
