@@ -134,8 +134,14 @@ cleanup() {
   trap - EXIT INT TERM
   set +e   # every step of the cleanup runs, whatever the one before it did
   if [[ -n $NS_PID ]] && kill -0 "$NS_PID" 2>/dev/null; then
-    kill -TERM "$NS_PID" 2>/dev/null || true   # unshare forwards it to pid 1 (--kill-child)
-    wait "$NS_PID" 2>/dev/null || true
+    # interrupted: the namespace's pid 1 stops what runs and removes what is on the host's network
+    # (bounded); then unshare goes, and --kill-child ends pid 1 and with it every process inside
+    local init
+    init=$(pgrep -P "$NS_PID" | head -1)
+    [[ -n $init ]] && kill -TERM "$init" 2>/dev/null
+    for _ in $(seq 300); do kill -0 "$NS_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -TERM "$NS_PID" 2>/dev/null
+    wait "$NS_PID" 2>/dev/null
   fi
   # mounts are the namespace's: none may be left on the host; never delete through one
   if findmnt -rn -o TARGET | grep -qF "$WORK/"; then
@@ -189,24 +195,29 @@ fi
 git clone -q --no-hardlinks --no-checkout "$REPO" "$ROOT/root/berth"
 git -C "$ROOT/root/berth" checkout -q --detach "$rev"
 cat >"$ROOT/fresh-debian-inside.sh" <<'EOF'
-# Runs in the fresh machine as its pid 1's child shell: the README's two commands, timed.
+# Runs in the fresh machine as its pid 1: the README's two commands, timed. On SIGTERM (the
+# script outside was interrupted) the running command gets it, and what the quickstart started
+# on the host's network is removed before the namespace goes.
 set -uo pipefail
 cd /root/berth
 quickstart_only=$1; shift
+child= stopped=0
+trap 'stopped=1; [[ -n $child ]] && kill -TERM "$child" 2>/dev/null' TERM INT
+# in the background and waited for: bash runs a trap only between commands, and `wait` is one
+run() { "$@" & child=$!; local rc; wait "$child"; rc=$?; while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done; child=; return $rc; }
 phase() { echo; echo "== [fresh machine] $*"; }
 t=$(date +%s)
 phase "npm run quickstart"
-npm run quickstart
-qs=$?
-echo "== [fresh machine] npm run quickstart: exit $qs, $(($(date +%s) - t)) s"
-rc=$qs
-if ((qs == 0 && quickstart_only == 0)); then
+run npm run quickstart
+rc=$?
+echo "== [fresh machine] npm run quickstart: exit $rc, $(($(date +%s) - t)) s"
+if ((rc == 0 && quickstart_only == 0 && stopped == 0)); then
   t=$(date +%s)
-  if (($#)); then phase "npm test -- $*"; npm test -- "$@"; else phase "npm test"; npm test; fi
+  if (($#)); then phase "npm test -- $*"; run npm test -- "$@"; else phase "npm test"; run npm test; fi
   rc=$?
   echo "== [fresh machine] npm test: exit $rc, $(($(date +%s) - t)) s"
 fi
-# what the quickstart started on the host's network goes before the namespace does
+# the quickstart's containers (their CNI rules are on the host's network) and its berthd
 if command -v berth >/dev/null && [[ -S /run/berth/berth.sock ]]; then
   ids=$(berth ps -aq 2>/dev/null)
   [[ -z $ids ]] || berth rm -f $ids >/dev/null
@@ -216,6 +227,7 @@ if command -v berth >/dev/null && [[ -S /run/berth/berth.sock ]]; then
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   fi
 fi
+((stopped)) && exit 143
 exit $rc
 EOF
 echo "   machine ready: $(elapsed "$t1") s"
