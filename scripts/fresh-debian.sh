@@ -149,13 +149,23 @@ cleanup() {
     findmnt -rn -o TARGET | grep -F "$WORK/" >&2
     rc=1
   else
-    # what the fresh machine's berthd put on the shared network: its bridge and the rules that name it
-    if ip link show berth0 >/dev/null 2>&1; then ip link del berth0 || rc=1; fi
-    for table in filter nat; do
-      iptables-save -t "$table" | grep -- '--comment "berth network on berth0"' | sed 's/^-A /-D /' |
-        while read -r line; do eval "iptables -w -t $table $line"; done
+    # What the fresh machine's daemons put on the shared network: the quickstart's berth0 (none was
+    # there before), and the bridges of test daemons an interrupted run killed, known by the alias
+    # berthd gives a bridge (berth:<its data root>/network) naming a path inside this machine only.
+    local bridges=() b alias
+    ip link show berth0 >/dev/null 2>&1 && bridges+=(berth0)
+    while read -r b alias; do
+      [[ $b != berth0 && $alias == berth:/* && -e $ROOT${alias#berth:} && ! -e ${alias#berth:} ]] && bridges+=("$b")
+    done < <(ip -j link show type bridge | node -e 'for (const l of JSON.parse(require("fs").readFileSync(0, "utf8"))) if (l.ifalias) console.log(l.ifname, l.ifalias)')
+    for b in "${bridges[@]}"; do
+      echo "fresh-debian: removing the bridge $b and its rules from the host's network"
+      ip link del "$b" || rc=1
+      for table in filter nat; do
+        iptables-save -t "$table" | grep -F -- "--comment \"berth network on $b\"" | sed 's/^-A /-D /' |
+          while read -r line; do eval "iptables -w -t $table $line"; done
+      done
+      if iptables-save | grep -qF "berth network on $b\""; then echo "fresh-debian: could not remove every rule of $b" >&2; rc=1; fi
     done
-    if iptables-save | grep -q 'berth network on berth0'; then echo "fresh-debian: could not remove every berth0 rule" >&2; rc=1; fi
     if [[ ${FRESH_DEBIAN_KEEP:-0} == 1 ]]; then echo "fresh-debian: kept $ROOT"; else rm -rf "$WORK"; fi
   fi
   exit "$rc"
