@@ -103,6 +103,8 @@ export class TestDaemon {
   /** Run the official docker CLI against this daemon. */
   docker(args: string[], opts: { input?: string | Buffer } = {}): RunResult {
     const r = spawnSync('docker', args, { input: opts.input, encoding: 'buffer', env: { ...process.env, DOCKER_HOST: this.host }, maxBuffer: 1 << 30 });
+    // a machine without the docker CLI (scripts/setup.sh does not install it): the test should have skipped
+    if (r.error) throw new Error(`docker ${args.join(' ')}: ${r.error.message} (a test that needs the docker CLI skips when which('docker') finds none)`);
     return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), code: r.status ?? 128 };
   }
 
