@@ -83,6 +83,12 @@ export class Daemon {
         },
       });
       const containers = new ContainerService({ store, images, snapshotter, network, monitor, dir: paths.containers, log });
+      // rmi's conflict rules (docker refuses, or needs -f, while a container uses the image): a running user first
+      images.deps.imageUser = (id) => {
+        const users = store.all().filter((c) => c.Image === id);
+        const u = users.find((c) => c.State.Running) ?? users[0];
+        return u && { id: u.Id, running: u.State.Running };
+      };
       await containers.recover();
       const exec = new ExecService(containers, monitor, `${paths.execRoot}/runtime/exec`);
       return new Daemon(config, paths, log, db, images, containers, exec, await engineId(paths.dataRoot), builder, network);

@@ -189,14 +189,13 @@ export class ImageService {
         }
         if (this.meta.names(id).length > 0 || user) return out;
       } else {
-        if (user && (user.running || !opts.force)) {
-          const how = user.running ? 'cannot be forced' : 'must be forced';
-          throw conflict(`conflict: unable to delete ${id.slice(7, 19)} (${how}) - image is being used by ${user.running ? 'running' : 'stopped'} container ${user.id.slice(0, 12)}`);
-        }
+        // dockerd's order: a running user cannot be forced; then several repositories; then a stopped user
+        if (user?.running) throw conflict(`conflict: unable to delete ${id.slice(7, 19)} (cannot be forced) - image is being used by running container ${user.id.slice(0, 12)}`);
         const repos = new Set(names.map((n) => fullName(parseReference(n.name))));
         if (repos.size > 1 && !opts.force) {
           throw conflict(`conflict: unable to delete ${id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
         }
+        if (user && !opts.force) throw conflict(`conflict: unable to delete ${id.slice(7, 19)} (must be forced) - image is being used by stopped container ${user.id.slice(0, 12)}`);
         for (const n of names) {
           this.meta.removeName(n.name);
           out.push({ Untagged: formatReference(parseReference(n.name), true) });
@@ -205,7 +204,8 @@ export class ImageService {
       const image = await this.load(id).catch(() => undefined);
       this.meta.delete(id);
       out.push({ Deleted: id });
-      if (image) for (const c of await this.releaseLayers(image.chainIds)) out.push({ Deleted: c });
+      // a stopped container still stands on the layers of an image forced away (rmi -f): they stay until the next GC finds them unused
+      if (image && !user) for (const c of await this.releaseLayers(image.chainIds)) out.push({ Deleted: c });
       await this.collectGarbage();
       return out;
     });

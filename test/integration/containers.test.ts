@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TestDaemon, isRoot, which, BERTH, ok } from '../helpers/daemon.js';
-import { useContainerDaemon } from '../helpers/containers.js';
+import { useContainerDaemon, importBusybox } from '../helpers/containers.js';
 
 const skip = isRoot() ? false : 'needs root (runc, conmon, overlay)';
 let d: TestDaemon;
@@ -286,3 +286,37 @@ test('--cpus and --memory land in the container cgroup (v1 or v2)', { skip }, ()
   process.stdout.write(`# cgroup ${v2 ? 'v2 (unified)' : 'v1 (hybrid)'}\n`);
   ok(d.berth(['rm', '-f', id]), 'rm');
 });
+
+test('rmi of an image a container uses: refused as dockerd refuses it, and -f leaves a stopped container runnable', { skip }, () => {
+  ok(d.berth(['tag', 'busybox', 'inuse:1']), 'tag');
+  const id = ok(d.berth(['image', 'inspect', '-f', '{{.Id}}', 'inuse:1']), 'inspect').trim();
+  const short = id.slice(7, 19);
+  const cid = ok(d.berth(['run', '-d', ...NET, 'inuse:1', 'sleep', '60']), 'run -d').trim();
+  try {
+    // a tag that is not the image's last name just goes
+    assert.equal(ok(d.berth(['rmi', 'busybox']), 'rmi a second tag'), 'Untagged: busybox:latest\n');
+    const last = d.berth(['rmi', 'inuse:1']);
+    assert.equal(last.code, 1);
+    assert.equal(last.stderr, `Error response from daemon: conflict: unable to remove repository reference "inuse:1" (must force) - container ${cid.slice(0, 12)} is using its referenced image ${short}\n`);
+    for (const args of [['rmi', short], ['rmi', '-f', short]]) {
+      const r = d.berth(args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.equal(r.stderr, `Error response from daemon: conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${cid.slice(0, 12)}\n`);
+    }
+    ok(d.berth(['kill', cid]), 'kill');
+    ok(d.berth(['wait', cid]), 'wait');
+    const stopped = d.berth(['rmi', short]);
+    assert.equal(stopped.stderr, `Error response from daemon: conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${cid.slice(0, 12)}\n`);
+    assert.equal(ok(d.berth(['rmi', '-f', short]), 'rmi -f'), `Untagged: inuse:1\nDeleted: ${id}\n`);
+    // the container's layers stayed: it starts again
+    ok(d.berth(['start', cid]), 'start after rmi -f');
+    ok(d.berth(['rm', '-f', cid]), 'rm');
+  } finally {
+    d.berth(['rm', '-f', cid]);
+    importBusyboxAgain();
+  }
+});
+
+function importBusyboxAgain(): void {
+  if (d.berth(['image', 'inspect', 'busybox']).code !== 0) importBusybox(d);
+}
