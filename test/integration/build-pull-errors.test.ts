@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestDaemon, isRoot, useDaemon, ok, ping, REPO, which } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, useDaemon, ping, which } from '../helpers/daemon.js';
+import { importBusybox } from '../helpers/containers.js';
 import { writeContext } from '../helpers/buildctx.js';
 import { berthRegistry, freePort } from '../helpers/registries.js';
 import { dockerUp, realDocker } from '../helpers/realdocker.js';
@@ -18,9 +19,7 @@ const skip = !isRoot() ? 'needs root (overlay, namespaces)' : !which('busybox') 
 let d: TestDaemon;
 useDaemon(skip, (x) => {
   d = x;
-  const r = spawnSync('bash', [path.join(REPO, 'scripts/busybox-rootfs.sh'), path.join(d.root, 'bbroot'), path.join(d.root, 'bb.tar')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  ok(d.berth(['import', path.join(d.root, 'bb.tar'), 'busybox:latest']), 'import busybox');
+  importBusybox(d);
 });
 
 let n = 0;

@@ -12,15 +12,14 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { TestDaemon, isRoot, useDaemon, ok, REPO, which } from '../helpers/daemon.js';
+import { importBusybox } from '../helpers/containers.js';
 import { mergedTree, savedImage } from '../helpers/imagetree.js';
 
 const skip = !isRoot() ? 'needs root (overlay, namespaces, runc)' : !which('busybox') ? 'needs busybox-static' : !existsSync('/usr/sbin/runc') ? 'needs runc' : false;
 let d: TestDaemon;
 useDaemon(skip, (x) => {
   d = x;
-  const r = spawnSync('bash', [path.join(REPO, 'scripts/busybox-rootfs.sh'), path.join(d.root, 'bbroot'), path.join(d.root, 'bb.tar')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  ok(d.berth(['import', path.join(d.root, 'bb.tar'), 'busybox:latest']), 'import busybox');
+  importBusybox(d);
 });
 
 let n = 0;

@@ -10,7 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import tar from 'tar-stream';
-import { TestDaemon, isRoot, useDaemon, ok, REPO, which } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, useDaemon, ok, which } from '../helpers/daemon.js';
+import { importBusybox } from '../helpers/containers.js';
 import { writeContext } from '../helpers/buildctx.js';
 import { savedImage } from '../helpers/imagetree.js';
 import { DOCKER_SOCK, dockerUp } from '../helpers/realdocker.js';
@@ -19,9 +20,7 @@ const skip = !isRoot() ? 'needs root (overlay, namespaces)' : !which('busybox') 
 let d: TestDaemon;
 useDaemon(skip, (x) => {
   d = x;
-  const r = spawnSync('bash', [path.join(REPO, 'scripts/busybox-rootfs.sh'), path.join(d.root, 'bbroot'), path.join(d.root, 'bb.tar')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  ok(d.berth(['import', path.join(d.root, 'bb.tar'), 'busybox:latest']), 'import busybox');
+  importBusybox(d);
 });
 
 // a deleted file in an existing directory, a deleted file in a directory of

@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { BERTH, TestDaemon, isRoot, ok, REPO, which } from '../helpers/daemon.js';
+import { BERTH, TestDaemon, isRoot, ok, which } from '../helpers/daemon.js';
+import { importBusybox } from '../helpers/containers.js';
 import { whileResponsive } from '../helpers/pingwatch.js';
 import { legacyDockerSave, makeTar } from '../helpers/tars.js';
 import { berthRegistry, type Reg } from '../helpers/registries.js';
@@ -84,9 +85,7 @@ function startUntil(d: TestDaemon, args: string[], ready: (out: string) => boole
 
 async function daemonWithBusybox(): Promise<TestDaemon> {
   const d = await new TestDaemon().start();
-  const r = spawnSync('bash', [path.join(REPO, 'scripts/busybox-rootfs.sh'), path.join(d.root, 'bbroot'), path.join(d.root, 'bb.tar')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  ok(d.berth(['import', path.join(d.root, 'bb.tar'), 'busybox:latest']), 'import busybox');
+  importBusybox(d);
   return d;
 }
 

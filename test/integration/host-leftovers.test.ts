@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { BERTHD, TestDaemon, isRoot, ok, REPO, which } from '../helpers/daemon.js';
+import { BERTHD, TestDaemon, isRoot, ok, which } from '../helpers/daemon.js';
+import { importBusybox } from '../helpers/containers.js';
 import { BERTHD_NODE_FLAGS } from '../../src/client/index.js';
 import { freePort } from '../helpers/registries.js';
 
@@ -103,9 +104,7 @@ test('a second daemon on the same socket, pid file or data root is refused befor
 test('a stop says what it leaves; berthd --cleanup refuses while a container runs on the bridge, then removes bridge and rules', { skip: skip || (!which('busybox') ? 'needs busybox-static' : false) }, async () => {
   const d = await new TestDaemon().start();
   try {
-    const r = spawnSync('bash', [path.join(REPO, 'scripts/busybox-rootfs.sh'), path.join(d.root, 'bbroot'), path.join(d.root, 'bb.tar')], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    ok(d.berth(['import', path.join(d.root, 'bb.tar'), 'busybox:latest']), 'import busybox');
+    importBusybox(d);
     const id = ok(d.berth(['run', '-d', 'busybox', 'sleep', '600']), 'run').trim();
     assert.ok(bridgeExists(d.bridge));
     const rules = rulesOf(d.bridge);
