@@ -225,7 +225,7 @@ test('kill -9 during load of a ~100 MB image and during a pull: after restart th
   let reg: Reg | undefined;
   try {
     // busybox (to run wc) and incompressible layers, so the archive really is ~100 MB
-    const layers = [readFileSync(path.join(d.root, 'bb.tar')), await makeTar([{ name: 'big1', data: randomBytes(50 << 20) }]), await makeTar([{ name: 'big2', data: randomBytes(50 << 20) }])];
+    const layers = [readFileSync(path.join(d.root, 'busybox.tar')), await makeTar([{ name: 'big1', data: randomBytes(50 << 20) }]), await makeTar([{ name: 'big2', data: randomBytes(50 << 20) }])];
     const { tar } = await legacyDockerSave(layers, ['big:1']);
     const file = path.join(d.root, 'big.tar');
     writeFileSync(file, tar);
