@@ -56,5 +56,8 @@ export function pumpStreams(conn: { socket: Duplex; head: Buffer }, o: StreamOpt
       stdin.on('data', (d: Buffer) => socket.write(d));
       stdin.on('end', () => (socket as Duplex & { end(): void }).end());
     }
+    // 'end' and 'close' fire once: a connection that already ended (nothing was buffered) or was
+    // destroyed before this pump began would otherwise keep it waiting for ever
+    if (socket.readableEnded || socket.destroyed) done();
   });
 }

@@ -104,8 +104,17 @@ export function registerStart(parent: Command, ctx: CliContext): Command {
       const info = await c.json<{ Id: string; Config: { Tty: boolean; OpenStdin: boolean } }>('GET', `${id(names[0]!)}/json`);
       const stdin = !!o.interactive && info.Config.OpenStdin;
       const conn = await c.hijack(`/containers/${info.Id}/attach`, { query: { stream: true, stdin, stdout: true, stderr: true } });
-      await post(c, `/containers/${info.Id}/start`);
-      await pumpStreams(conn, { tty: info.Config.Tty, stdin, resize: (h, w) => post(c, `/containers/${info.Id}/resize`, { h: String(h), w: String(w) }) });
+      // read from before the start: a container that exits before the start's answer closes the
+      // connection at once, and that close must have a listener (see run.ts)
+      const pumped = pumpStreams(conn, { tty: info.Config.Tty, stdin, resize: (h, w) => post(c, `/containers/${info.Id}/resize`, { h: String(h), w: String(w) }) });
+      try {
+        await post(c, `/containers/${info.Id}/start`);
+      } catch (err) {
+        conn.socket.destroy();
+        await pumped;
+        throw err;
+      }
+      await pumped;
       const r = await c.json<{ StatusCode: number }>('POST', `/containers/${info.Id}/wait`);
       process.exitCode = r.StatusCode;
     });

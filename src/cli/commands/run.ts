@@ -70,18 +70,30 @@ export function register(parent: Command, ctx: CliContext, name: 'run' | 'create
       return ctx.print(id);
     }
     const conn = await c.hijack(`/containers/${id}/attach`, { query: { stream: true, stdin: !!f.interactive, stdout: true, stderr: true } });
-    // The daemon answers the wait's headers once the wait is in place, so the exit cannot be missed.
-    const waitRes = await c.request('POST', `/containers/${id}/wait`, { query: { condition: f.rm ? 'removed' : 'next-exit' } });
-    const waited = readJson<{ StatusCode: number }>(waitRes);
-    waited.catch(() => {});
     const resize = (rows: number, cols: number) => c.request('POST', `/containers/${id}/resize`, { query: { h: rows, w: cols } }).then((r) => void r.resume());
+    // The streams are read from now on, before the start, as the docker CLI does: a container that
+    // exits before the start's answer is read closes this connection at once, and a close nobody
+    // listened for is never seen again (the pump then never ended, and node left with code 0
+    // without reading the wait's answer).
+    const pumped = pumpStreams(conn, { tty: !!f.tty, stdin: !!f.interactive, resize });
+    let waited: Promise<{ StatusCode: number }>;
+    try {
+      // The daemon answers the wait's headers once the wait is in place, so the exit cannot be missed.
+      const waitRes = await c.request('POST', `/containers/${id}/wait`, { query: { condition: f.rm ? 'removed' : 'next-exit' } });
+      waited = readJson<{ StatusCode: number }>(waitRes);
+      waited.catch(() => {});
+    } catch (err) {
+      conn.socket.destroy();
+      await pumped;
+      throw err;
+    }
     try {
       await c.request('POST', `/containers/${id}/start`).then((r) => r.resume());
     } catch (err) {
       conn.socket.destroy();
+      await pumped;
       return fail(ctx, err, startErrorCode(err instanceof Error ? err.message : ''));
     }
-    const pumped = pumpStreams(conn, { tty: !!f.tty, stdin: !!f.interactive, resize });
     if (f.tty && process.stdout.isTTY) await resize(process.stdout.rows, process.stdout.columns).catch(() => {});
     await pumped;
     const r = await waited;
