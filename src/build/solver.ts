@@ -573,8 +573,3 @@ async function bindSourceKeys(
   }
   return out;
 }
-
-/** Remove a build's scratch directory (after every mount in it is gone). */
-export function removeScratch(dir: string): void {
-  fs.rmSync(path.resolve(dir), { recursive: true, force: true });
-}
