@@ -3,18 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSpec, ALL_CAPABILITIES, MASKED_PATHS, type SpecOptions } from './spec.js';
+import { BASE_SPEC } from './testdata/spec-base.js';
 
-const base: SpecOptions = {
-  id: 'abc',
-  rootfs: '/c/abc/rootfs',
-  args: ['sh'],
-  env: ['PATH=/bin'],
-  cwd: '',
-  user: { uid: 0, gid: 0 },
-  hostname: 'abc',
-  terminal: false,
-  network: { mode: 'netns', path: '/run/netns/berth-abc' },
-};
+const base: SpecOptions = BASE_SPEC;
 const ns = (o: Partial<SpecOptions>) => generateSpec({ ...base, ...o }).linux.namespaces.map((n) => n.type).sort();
 const shm = (o: Partial<SpecOptions>) => generateSpec({ ...base, ...o }).mounts.find((m) => m.destination === '/dev/shm');
 

@@ -1,21 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSpec, DEFAULT_CAPABILITIES, type SpecOptions } from './spec.js';
+import { BASE_SPEC } from './testdata/spec-base.js';
 import { resolveUser } from './user.js';
 import { parseRecord } from './logs.js';
 import { runcMessage, startFailureCode } from './monitor.js';
 
-const base: SpecOptions = {
-  id: 'abc',
-  rootfs: '/c/abc/rootfs',
-  args: ['sh'],
-  env: ['PATH=/bin'],
-  cwd: '',
-  user: { uid: 0, gid: 0 },
-  hostname: 'abc',
-  terminal: false,
-  network: { mode: 'netns', path: '/run/netns/berth-abc' },
-};
+const base: SpecOptions = BASE_SPEC;
 
 describe('generateSpec', () => {
   it('has docker defaults', () => {

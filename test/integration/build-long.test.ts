@@ -10,17 +10,15 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { TestDaemon, isRoot, useDaemon, ok, which } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, ok, which } from '../helpers/daemon.js';
 import { writeContext } from '../helpers/buildctx.js';
-import { importBusybox } from '../helpers/containers.js';
+import { useContainerDaemon } from '../helpers/containers.js';
 import { whileResponsive } from '../helpers/pingwatch.js';
 
 const skip = !isRoot() ? 'needs root (overlay)' : !which('busybox') ? 'needs busybox-static' : false;
 let d: TestDaemon;
-useDaemon(skip, (x) => {
-  d = x;
-  importBusybox(d);
-});
+// a daemon with busybox imported, whose containers are removed at the end
+useContainerDaemon(skip, (x) => (d = x));
 
 const LINES = 3000;
 /**

@@ -9,18 +9,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestDaemon, isRoot, useDaemon, ping, which } from '../helpers/daemon.js';
-import { importBusybox } from '../helpers/containers.js';
+import { TestDaemon, isRoot, ping, which } from '../helpers/daemon.js';
+import { useContainerDaemon } from '../helpers/containers.js';
 import { writeContext } from '../helpers/buildctx.js';
 import { berthRegistry, freePort } from '../helpers/registries.js';
 import { dockerUp, realDocker } from '../helpers/realdocker.js';
 
 const skip = !isRoot() ? 'needs root (overlay, namespaces)' : !which('busybox') ? 'needs busybox-static' : false;
 let d: TestDaemon;
-useDaemon(skip, (x) => {
-  d = x;
-  importBusybox(d);
-});
+// a daemon with busybox imported, whose containers are removed at the end
+useContainerDaemon(skip, (x) => (d = x));
 
 let n = 0;
 function context(dockerfile: string): string {

@@ -11,16 +11,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFi
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { TestDaemon, isRoot, useDaemon, ok, REPO, which } from '../helpers/daemon.js';
-import { importBusybox } from '../helpers/containers.js';
+import { TestDaemon, isRoot, ok, REPO, which } from '../helpers/daemon.js';
+import { useContainerDaemon } from '../helpers/containers.js';
 import { mergedTree, savedImage } from '../helpers/imagetree.js';
 
 const skip = !isRoot() ? 'needs root (overlay, namespaces, runc)' : !which('busybox') ? 'needs busybox-static' : !existsSync('/usr/sbin/runc') ? 'needs runc' : false;
 let d: TestDaemon;
-useDaemon(skip, (x) => {
-  d = x;
-  importBusybox(d);
-});
+// a daemon with busybox imported, whose containers are removed at the end
+useContainerDaemon(skip, (x) => (d = x));
 
 let n = 0;
 function context(dockerfile: string): string {

@@ -9,17 +9,15 @@ import { writeFileSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import * as path from 'node:path';
 import * as http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { TestDaemon, isRoot, useDaemon, ok, which, settledEntries } from '../helpers/daemon.js';
+import { TestDaemon, isRoot, ok, which, settledEntries } from '../helpers/daemon.js';
 import { writeContext } from '../helpers/buildctx.js';
-import { importBusybox } from '../helpers/containers.js';
+import { useContainerDaemon } from '../helpers/containers.js';
 import { mergedTree, savedImage } from '../helpers/imagetree.js';
 
 const skip = !isRoot() ? 'needs root (overlay, namespaces)' : !which('busybox') ? 'needs busybox-static' : false;
 let d: TestDaemon;
-useDaemon(skip, (x) => {
-  d = x;
-  importBusybox(d);
-});
+// a daemon with busybox imported, whose containers are removed at the end
+useContainerDaemon(skip, (x) => (d = x));
 
 let n = 0;
 function context(files: Record<string, string | Buffer>): string {

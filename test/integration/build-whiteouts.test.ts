@@ -10,18 +10,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import tar from 'tar-stream';
-import { TestDaemon, isRoot, useDaemon, ok, which } from '../helpers/daemon.js';
-import { importBusybox } from '../helpers/containers.js';
+import { TestDaemon, isRoot, ok, which } from '../helpers/daemon.js';
+import { useContainerDaemon } from '../helpers/containers.js';
 import { writeContext } from '../helpers/buildctx.js';
 import { savedImage } from '../helpers/imagetree.js';
 import { DOCKER_SOCK, dockerUp } from '../helpers/realdocker.js';
 
 const skip = !isRoot() ? 'needs root (overlay, namespaces)' : !which('busybox') ? 'needs busybox-static' : false;
 let d: TestDaemon;
-useDaemon(skip, (x) => {
-  d = x;
-  importBusybox(d);
-});
+// a daemon with busybox imported, whose containers are removed at the end
+useContainerDaemon(skip, (x) => (d = x));
 
 // a deleted file in an existing directory, a deleted file in a directory of
 // the image's own, and a directory deleted and made again (opaque)

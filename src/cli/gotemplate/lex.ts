@@ -191,13 +191,13 @@ export function lex(input: string): Item[] {
       return true;
     }
     if (c === '|') return (advance(1), emit('pipe'), true);
-    if (c === '"') return lexQuote();
+    if (c === '"') return lexQuoted('"', 'string', 'quoted string');
     if (c === '`') return lexRawQuote();
     if (c === '$') {
       advance(1);
       return lexFieldOrVariable('variable');
     }
-    if (c === "'") return lexChar();
+    if (c === "'") return lexQuoted("'", 'charConstant', 'character constant');
     if (c === '.') {
       if (pos + 1 < input.length && /[0-9]/.test(input[pos + 1]!)) return lexNumber();
       advance(1);
@@ -257,25 +257,6 @@ export function lex(input: string): Item[] {
     return true;
   };
 
-  const lexChar = (): boolean => {
-    advance(1);
-    for (;;) {
-      const c = input[pos];
-      if (c === '\\') {
-        advance(1);
-        if (input[pos] !== undefined && input[pos] !== '\n') {
-          advance(1);
-          continue;
-        }
-      }
-      if (c === undefined || c === '\n') return fail('unterminated character constant');
-      advance(1);
-      if (c === "'") break;
-    }
-    emit('charConstant');
-    return true;
-  };
-
   const lexNumber = (): boolean => {
     const m = /^[+-]?(?:0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?|0[bB][01_]*|0[oO][0-7_]*|[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9_]+)?)i?/.exec(input.slice(pos))!;
     advance(m[0].length);
@@ -287,7 +268,8 @@ export function lex(input: string): Item[] {
     return true;
   };
 
-  const lexQuote = (): boolean => {
+  /** A "..." string or a '.' character constant: backslash escapes, no newline. */
+  const lexQuoted = (close: string, typ: 'string' | 'charConstant', what: string): boolean => {
     advance(1);
     for (;;) {
       const c = input[pos];
@@ -298,11 +280,11 @@ export function lex(input: string): Item[] {
           continue;
         }
       }
-      if (c === undefined || c === '\n' || (c === '\\' && input[pos] === undefined)) return fail('unterminated quoted string');
+      if (c === undefined || c === '\n' || (c === '\\' && input[pos] === undefined)) return fail(`unterminated ${what}`);
       advance(1);
-      if (c === '"') break;
+      if (c === close) break;
     }
-    emit('string');
+    emit(typ);
     return true;
   };
 
