@@ -33,6 +33,10 @@ describe('run flags → create body', () => {
     assert.deepEqual(b['Cmd'], ['sh']);
     assert.equal(b['AttachStdout'], true);
   });
+  it('--log-driver reaches LogConfig.Type for the daemon to judge', () => {
+    assert.deepEqual((createBody('busybox', [], flags({ logDriver: 'syslog' })).HostConfig as Record<string, unknown>)['LogConfig'], { Type: 'syslog', Config: {} });
+    assert.equal(((createBody('busybox', [], flags({})).HostConfig as Record<string, { Type: string }>)['LogConfig']!).Type, '');
+  });
   it('refuses a retry count without on-failure', () => {
     assert.throws(() => createBody('busybox', [], flags({ restart: 'always:3' })), /maximum retry count/);
   });

@@ -26,6 +26,7 @@ export interface RunFlags {
   network?: string;
   init?: boolean;
   logOpt: string[];
+  logDriver?: string;
   label: string[];
   stopSignal?: string;
   stopTimeout?: string;
@@ -78,6 +79,7 @@ export function addRunFlags(cmd: Command): Command {
     .option('-v, --volume <list>', 'Bind mount a volume', collect, [])
     .option('--network <string>', 'Connect a container to a network', 'default')
     .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
+    .option('--log-driver <string>', 'Logging driver for the container (berthd has json-file; others are refused)')
     .option('--log-opt <list>', 'Log driver options', collect, [])
     .option('-l, --label <list>', 'Set meta data on a container', collect, [])
     .option('--stop-signal <string>', 'Signal to stop the container')
@@ -256,7 +258,7 @@ export function createBody(image: string, command: string[], f: RunFlags, consol
       ReadonlyRootfs: !!f.readOnly,
       Tmpfs: Object.keys(tmpfs).length ? tmpfs : null,
       Init: f.init ? true : null,
-      LogConfig: { Type: '', Config: logConfig },
+      LogConfig: { Type: f.logDriver ?? '', Config: logConfig },
       CapAdd: f.capAdd.length ? f.capAdd : null,
       CapDrop: f.capDrop.length ? f.capDrop : null,
       SecurityOpt: f.securityOpt?.length ? securityOpts(f.securityOpt) : null,
